@@ -1,0 +1,1 @@
+"""smart-warehouse: the SMART platform's analytical warehouse as Dagster assets."""

@@ -1,0 +1,85 @@
+"""One Dagster resource per database, and the bulk helpers every asset shares.
+
+Rows move between databases as PostgreSQL's binary COPY stream, piped from the source
+connection straight into the target: no Python object per row, constant memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import dagster as dg
+import psycopg
+from psycopg import sql
+from pydantic import Field
+
+from smart_warehouse_assets.settings import DATABASES, dbname_of, host_port, redact
+
+
+class DatabaseUnavailable(dg.Failure):
+    """A database cannot be reached; the message names host, port and database, never a password."""
+
+
+class PostgresResource(dg.ConfigurableResource):
+    """A PostgreSQL database reached through one libpq URL (its password, if any, stays in the env)."""
+
+    url: str = Field(description="libpq URL of the database, e.g. postgresql://host:5432/smart_citizen")
+    application_name: str = Field(default="smart-warehouse", description="Shown in pg_stat_activity.")
+
+    @property
+    def dbname(self) -> str:
+        return dbname_of(self.url)
+
+    def where(self) -> str:
+        return f"database {self.dbname!r} at {host_port(self.url)}"
+
+    def connect(self, *, autocommit: bool = False) -> psycopg.Connection:
+        try:
+            return psycopg.connect(
+                self.url, autocommit=autocommit, application_name=self.application_name,
+                connect_timeout=10,
+            )
+        except psycopg.OperationalError as exc:
+            raise DatabaseUnavailable(
+                description=(
+                    f"Cannot connect to {self.where()}: {redact(str(exc)).strip()}. "
+                    "Check that the server is running and the URL (environment variable "
+                    "SMART_*_URL or PGHOST/PGPORT/PGUSER) is right."
+                ),
+            ) from None
+
+    @contextmanager
+    def transaction(self) -> Iterator[psycopg.Connection]:
+        """A connection inside one transaction: committed on success, rolled back on any error."""
+        with self.connect() as conn:
+            with conn.transaction():
+                yield conn
+
+
+def copy_between(
+    source: psycopg.Connection,
+    select: sql.Composable,
+    target: psycopg.Connection,
+    table: sql.Composable,
+    columns: list[str],
+    params: tuple | None = None,
+) -> int:
+    """Stream the rows of ``select`` on ``source`` into ``table`` on ``target``; return the count.
+
+    Binary COPY needs the select's column types to match the target's exactly, which the
+    staging landing tables guarantee by declaring the same types as the portal.
+    """
+    copy_out = sql.SQL("COPY ({}) TO STDOUT (FORMAT binary)").format(select)
+    copy_in = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT binary)").format(
+        table, sql.SQL(", ").join(map(sql.Identifier, columns))
+    )
+    with source.cursor() as scur, target.cursor() as tcur:
+        with scur.copy(copy_out, params) as cin, tcur.copy(copy_in) as cout:
+            for block in cin:
+                cout.write(block)
+        return tcur.rowcount
+
+
+def resource_for(key: str, url: str | dg.EnvVar) -> PostgresResource:
+    return PostgresResource(url=url, application_name=f"smart-warehouse:{DATABASES[key].name}")
