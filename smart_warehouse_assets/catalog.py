@@ -1,0 +1,80 @@
+"""What the warehouse DDL says about each table, read from ``sql/warehouse``.
+
+The COMMENT ON statements are the single source of column documentation: the Dagster UI's
+column schema and the data dictionary are both built from them, so they cannot drift.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cache
+
+import dagster as dg
+
+from smart_warehouse_assets.migrations import SQL_ROOT
+
+_CREATE = re.compile(
+    r"CREATE (?:UNLOGGED )?TABLE (?P<name>[\w.]+) \((?P<body>.*?)\n\);", re.DOTALL
+)
+_COLUMN = re.compile(r"^\s{4}(?P<col>[a-z_][a-z0-9_]*)\s+(?P<type>[a-z]+(?: [a-z]+)*(?:\s*\(\s*\d+(?:,\s*\d+)?\))?)")
+_NOT_COLUMNS = {"check", "primary", "unique", "foreign", "constraint", "exclude"}
+_TABLE_COMMENT = re.compile(r"COMMENT ON TABLE ([\w.]+) IS '((?:[^']|'')*)';")
+_COLUMN_COMMENT = re.compile(r"COMMENT ON COLUMN ([\w.]+)\.(\w+) IS '((?:[^']|'')*)';")
+
+
+@dataclass
+class Column:
+    name: str
+    type: str
+    description: str = ""
+
+
+@dataclass
+class Table:
+    name: str  # schema-qualified, e.g. public.dim_citizen
+    description: str = ""
+    columns: dict[str, Column] = field(default_factory=dict)
+
+    @property
+    def grain(self) -> str:
+        m = re.search(r"Grain: ([^.]+(?:\.\d[^.]*)?)\.", self.description)
+        return m.group(1) if m else ""
+
+    def column_schema(self) -> dg.TableSchema:
+        return dg.TableSchema(
+            columns=[dg.TableColumn(c.name, c.type, description=c.description) for c in self.columns.values()]
+        )
+
+
+@cache
+def warehouse_tables() -> dict[str, Table]:
+    """Every table of sql/warehouse with its columns and comments, keyed by qualified name."""
+    tables: dict[str, Table] = {}
+    for path in sorted((SQL_ROOT / "warehouse").glob("[0-9][0-9][0-9]_*.sql")):
+        text = path.read_text()
+        for m in _CREATE.finditer(text):
+            table = tables.setdefault(m["name"], Table(m["name"]))
+            for line in m["body"].splitlines():
+                c = _COLUMN.match(line)
+                if c and c["col"] not in _NOT_COLUMNS:
+                    table.columns[c["col"]] = Column(c["col"], re.sub(r"\s+", "", c["type"]) if "(" in c["type"] else c["type"])
+        for name, comment in _TABLE_COMMENT.findall(text):
+            tables[name].description = comment.replace("''", "'")
+        for name, col, comment in _COLUMN_COMMENT.findall(text):
+            tables[name].columns[col].description = comment.replace("''", "'")
+    return tables
+
+
+def table(name: str) -> Table:
+    return warehouse_tables()[name if "." in name else f"public.{name}"]
+
+
+def table_metadata(name: str) -> dict:
+    """Definition metadata for the asset that owns table ``name``."""
+    t = table(name)
+    return {
+        "dagster/table_name": f"smart_warehouse.{t.name}",
+        "dagster/column_schema": t.column_schema(),
+        "grain": t.grain,
+    }
