@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import os
 import sys
-from pathlib import Path
+import time
 
 import click
 
 from smart_warehouse_assets import embedded, migrations
-from smart_warehouse_assets.settings import DATABASES, redact
+from smart_warehouse_assets.settings import DATABASES, dbname_of, redact
 
 
 def _urls() -> dict[str, str]:
@@ -33,7 +35,7 @@ def db_up(urls: dict[str, str], log=click.echo) -> None:
         created = migrations.ensure_database(url)
         applied = migrations.migrate(url, migrations.SQL_ROOT / key)
         what = ", ".join(applied) if applied else "up to date"
-        log(f"{DATABASES[key].name:16} {'created; ' if created else ''}{what}")
+        log(f"{dbname_of(url):16} {'created; ' if created else ''}{what}")
 
 
 @db.command("up")
@@ -67,6 +69,141 @@ def db_status_command() -> None:
             click.echo(f"{'':16} applied but missing on disk: {key}/{name}")
         problems |= bool(st.changed or st.missing)
     sys.exit(1 if problems else 0)
+
+
+def _portal_urls(urls: dict[str, str]) -> dict[str, str]:
+    return {k: v for k, v in urls.items() if k != "warehouse"}
+
+
+@main.command()
+@click.option("--seed", "seed_value", type=int, default=20260401, show_default=True, help="Random seed.")
+@click.option("--scale", type=click.FloatRange(min=0.001, max=1000), default=1.0, show_default=True,
+              help="1.0 is about 20,000 citizens and 60,000 applications.")
+@click.option("--start", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="First day of activity (default: 90 days ending yesterday, IST).")
+@click.option("--days", type=click.IntRange(min=1, max=3660), default=90, show_default=True)
+@click.option("--bad-rate", type=click.FloatRange(min=0, max=0.2), default=0.002, show_default=True,
+              help="Fraction of rows made dirty the way real portals are.")
+@click.option("--replace", is_flag=True, help="Empty the portal tables first.")
+def seed(seed_value, scale, start, days, bad_rate, replace) -> None:
+    """Fill the four portal databases with one consistent, reproducible world."""
+    from smart_warehouse_assets.partitions import MANIFEST_PATH
+    from smart_warehouse_assets.synthetic import generator
+
+    urls = _urls()
+    try:
+        manifest = generator.seed(
+            _portal_urls(urls), seed=seed_value, scale=scale, start=start.date() if start else None,
+            days=days, bad_rate=bad_rate, manifest_path=MANIFEST_PATH, replace=replace, log=click.echo,
+        )
+    except generator.SyntheticDataError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"manifest: {MANIFEST_PATH} (start {manifest['start']}, {manifest['days']} days)")
+
+
+@main.command()
+@click.option("--days", type=click.IntRange(min=1, max=366), default=1, show_default=True)
+@click.option("--seed", "seed_value", type=int, default=20260401, show_default=True)
+def simulate(days, seed_value) -> None:
+    """Advance the portals' world by N days past its latest day."""
+    from smart_warehouse_assets.synthetic import generator
+
+    try:
+        summary = generator.simulate(_portal_urls(_urls()), days=days, seed=seed_value, log=click.echo)
+    except generator.SyntheticDataError as exc:
+        raise click.ClickException(str(exc)) from None
+    changed = summary.get("changed_days", [])
+    click.echo(f"changed submission days: {len(changed)} ({changed[0] if changed else '-'} ... {changed[-1] if changed else '-'})")
+
+
+@main.command()
+@click.option("--start", "first", help="First IST day (YYYY-MM-DD); default: first partition.")
+@click.option("--end", "last", help="Last IST day (YYYY-MM-DD); default: yesterday.")
+def load(first, last) -> None:
+    """Materialize the warehouse for a range of days in one Dagster run."""
+    _urls()
+    _load(first, last)
+
+
+def _load(first: str | None, last: str | None) -> bool:
+    from smart_warehouse_assets import jobs, partitions
+
+    jobs.ensure_dagster_home()
+    from smart_warehouse_assets.definitions import defs
+
+    keys = partitions.daily_partitions.get_partition_keys()
+    if not keys:
+        raise click.ClickException("no partitions yet: the partition start lies in the future")
+    try:
+        first_day = partitions.parse_day(first or keys[0], "--start")
+        last_day = partitions.parse_day(last or keys[-1], "--end")
+    except partitions.InvalidPartition as exc:
+        raise click.BadParameter(str(exc)) from None
+    import dagster as dg
+
+    click.echo(f"materializing the warehouse for {first_day} ... {last_day} in one run")
+    started = time.perf_counter()
+    with dg.DagsterInstance.get() as instance:
+        result = jobs.run_load(defs, first_day, last_day, instance=instance, raise_on_error=False)
+    seconds = time.perf_counter() - started
+    if not result.success:
+        for event in result.all_events:
+            if event.is_step_failure:
+                error = event.step_failure_data.error
+                click.echo(f"FAILED {event.step_key}: {error.message.strip() if error else ''}", err=True)
+        raise click.ClickException(f"the load failed after {seconds:.1f}s (run {result.run_id}); see above")
+    click.echo(f"run {result.run_id} succeeded in {seconds:.1f}s")
+    return True
+
+
+@main.command()
+def summary() -> None:
+    """Rows per warehouse table, batches, quarantined rows and check verdicts."""
+    from smart_warehouse_assets.reporting import print_summary
+
+    print_summary(_urls()["warehouse"], click.echo)
+
+
+@main.command()
+@click.option("--scale", type=click.FloatRange(min=0.001, max=1000), default=1.0, show_default=True)
+@click.option("--days", type=click.IntRange(min=1, max=3660), default=90, show_default=True)
+def demo(scale, days) -> None:
+    """The main job: databases, demo data, the whole warehouse, and where to look."""
+    from smart_warehouse_assets.partitions import MANIFEST_PATH, START_ENV
+    from smart_warehouse_assets.reporting import print_summary
+    from smart_warehouse_assets.synthetic import generator
+
+    urls = _urls()
+    try:
+        db_up(urls)
+    except migrations.MigrationError as exc:
+        raise click.ClickException(str(exc)) from None
+    try:
+        manifest = generator.seed(_portal_urls(urls), scale=scale, days=days, manifest_path=MANIFEST_PATH, log=click.echo)
+    except generator.SyntheticDataError as exc:
+        # Already seeded: keep the portals as they are, so a second demo is safe.
+        click.echo(f"portals already hold data; keeping them ({exc})")
+        manifest = json.loads(MANIFEST_PATH.read_text()) if MANIFEST_PATH.exists() else {}
+    if manifest.get("start"):
+        os.environ.setdefault(START_ENV, manifest["start"])
+    _load(None, None)
+    print_summary(urls["warehouse"], click.echo)
+    click.echo(
+        "\nOpen the UI:  smart-warehouse ui   (Dagster on http://127.0.0.1:3000)\n"
+        "Query it:     psql " + redact(urls["warehouse"])
+    )
+
+
+@main.command()
+@click.option("--port", type=click.IntRange(1, 65535), default=3000, show_default=True)
+def ui(port) -> None:
+    """Start the Dagster UI (dagster dev) on this code location with the same settings."""
+    from smart_warehouse_assets import jobs
+
+    _urls()  # starts the embedded server when that is what the demo used
+    jobs.ensure_dagster_home()
+    os.chdir(jobs.PROJECT_ROOT)
+    os.execv(sys.executable, [sys.executable, "-m", "dagster", "dev", "-h", "127.0.0.1", "-p", str(port)])
 
 
 if __name__ == "__main__":

@@ -1,0 +1,1 @@
+"""Operations: what runs the warehouse day to day."""
