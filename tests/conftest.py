@@ -11,13 +11,21 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import date
 
-import psycopg
-import pytest
-from psycopg import sql
+# The partitions definition reads its start when the package is imported: set it first.
+TEST_START = date(2026, 9, 1)
+TEST_DAYS = 14
+os.environ["SMART_PARTITION_START"] = TEST_START.isoformat()
+os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
 
-from smart_warehouse_assets.migrations import SQL_ROOT, migrate
-from smart_warehouse_assets.settings import DATABASES, derived_url, with_dbname
+import dagster as dg  # noqa: E402
+import psycopg  # noqa: E402
+import pytest  # noqa: E402
+from psycopg import sql  # noqa: E402
+
+from smart_warehouse_assets.migrations import SQL_ROOT, migrate  # noqa: E402
+from smart_warehouse_assets.settings import DATABASES, derived_url, with_dbname  # noqa: E402
 
 RUN_TAG = f"smwt_{os.getpid()}_{uuid.uuid4().hex[:6]}"
 
@@ -83,3 +91,43 @@ def migrated_template(make_database_set) -> dict[str, str]:
 def database_urls(make_database_set, migrated_template) -> dict[str, str]:
     """A fresh, migrated set of the five databases for one test."""
     return make_database_set(template=migrated_template)
+
+
+@pytest.fixture(scope="session")
+def seeded_template(make_database_set, migrated_template) -> tuple[dict[str, str], dict]:
+    """Migrated databases whose portals hold a small seeded world (never written by tests)."""
+    from smart_warehouse_assets.synthetic.generator import seed
+
+    urls = make_database_set(template=migrated_template, label="seeded")
+    portals = {k: v for k, v in urls.items() if k != "warehouse"}
+    manifest = seed(portals, scale=0.05, start=TEST_START, days=TEST_DAYS, log=lambda *_: None)
+    return urls, manifest
+
+
+def load_warehouse(urls: dict[str, str], first: date, last: date, selection=None, raise_on_error=True):
+    """One Dagster run materializing the warehouse (or ``selection``) for first..last."""
+    from smart_warehouse_assets.definitions import build_definitions
+    from smart_warehouse_assets.jobs import run_load
+
+    with dg.DagsterInstance.ephemeral() as instance:
+        return run_load(build_definitions(urls), first, last, instance=instance,
+                        selection=selection, raise_on_error=raise_on_error)
+
+
+LAST_DAY = date.fromordinal(TEST_START.toordinal() + TEST_DAYS - 1)
+
+
+@pytest.fixture(scope="session")
+def loaded_template(make_database_set, seeded_template) -> tuple[dict[str, str], dict]:
+    """The seeded world with the warehouse materialized over every seeded day."""
+    seeded, manifest = seeded_template
+    urls = make_database_set(template=seeded, label="loaded")
+    load_warehouse(urls, TEST_START, LAST_DAY)
+    return urls, manifest
+
+
+@pytest.fixture
+def loaded(make_database_set, loaded_template) -> tuple[dict[str, str], dict]:
+    """A private copy of the loaded warehouse and its portals, for one test to change."""
+    template, manifest = loaded_template
+    return make_database_set(template=template), manifest
