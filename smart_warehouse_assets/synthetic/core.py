@@ -1,0 +1,329 @@
+"""Shared machinery of the generator and the simulator: random streams, ids, IST time
+arithmetic, frame building and the bulk loader.
+
+Times are carried as int64 microseconds since the Unix epoch (UTC) in numpy arrays and
+become ``timestamptz`` only when a frame is built. Nothing reads the clock: every
+timestamp is derived from the period start, so the same seed gives the same rows.
+"""
+
+from __future__ import annotations
+
+import time
+import zlib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import polars as pl
+import psycopg
+from psycopg import sql
+
+from smart_warehouse_assets.synthetic.reference import is_national_holiday
+
+IST = ZoneInfo("Asia/Kolkata")
+US = 1_000_000
+MINUTE = 60 * US
+HOUR = 3600 * US
+DAY = 86_400 * US
+IST_OFFSET = 19_800 * US  # +05:30, no daylight saving
+EPOCH = date(1970, 1, 1)
+
+PORTALS = ("citizen", "dept", "aiml", "monitor")
+
+# Portal tables in foreign-key order (parents first). ml_use_cases is seeded by the
+# migration and is never generated, truncated or reloaded.
+TABLES: dict[str, tuple[str, ...]] = {
+    "citizen": ("citizens", "schemes", "service_applications", "documents",
+                "application_status_history", "notifications", "payments", "feedback",
+                "audit_log"),
+    "dept": ("departments", "designations", "dept_users", "workflows", "approval_chains",
+             "application_assignments", "processing_actions", "document_verifications",
+             "dashboard_metrics", "dept_notifications", "dept_audit_log"),
+    "aiml": ("ml_models", "mlflow_experiments", "mlflow_runs", "batch_prediction_jobs",
+             "predictions", "pipeline_runs", "model_monitoring", "analytics_cache"),
+    "monitor": ("system_components", "health_checks", "system_metrics", "performance_metrics",
+                "system_logs", "log_aggregations", "alert_rules", "alert_incidents",
+                "admin_users", "monitor_audit_log"),
+}
+
+PRIMARY_KEYS: dict[str, str] = {
+    "citizens": "citizen_id", "schemes": "scheme_id", "service_applications": "application_id",
+    "documents": "document_id", "application_status_history": "status_history_id",
+    "notifications": "notification_id", "payments": "payment_id", "feedback": "feedback_id",
+    "audit_log": "audit_id",
+    "departments": "department_id", "designations": "designation_id", "dept_users": "dept_user_id",
+    "workflows": "workflow_id", "approval_chains": "approval_chain_id",
+    "application_assignments": "assignment_id", "processing_actions": "action_id",
+    "document_verifications": "verification_id", "dashboard_metrics": "dashboard_metric_id",
+    "dept_notifications": "dept_notification_id", "dept_audit_log": "dept_audit_id",
+    "ml_use_cases": "use_case_id", "ml_models": "model_id", "mlflow_experiments": "experiment_id",
+    "mlflow_runs": "run_id", "batch_prediction_jobs": "batch_prediction_job_id",
+    "predictions": "prediction_id", "pipeline_runs": "pipeline_run_id",
+    "model_monitoring": "model_monitoring_id", "analytics_cache": "analytics_cache_id",
+    "system_components": "component_id", "health_checks": "health_check_id",
+    "system_metrics": "system_metric_id", "performance_metrics": "performance_metric_id",
+    "system_logs": "system_log_id", "log_aggregations": "log_aggregation_id",
+    "alert_rules": "alert_rule_id", "alert_incidents": "incident_id",
+    "admin_users": "admin_user_id", "monitor_audit_log": "monitor_audit_id",
+}
+
+
+class SyntheticDataError(RuntimeError):
+    """The generator or simulator cannot proceed; the message says why and what to do."""
+
+
+# --------------------------------------------------------------------------- randomness
+
+class Streams:
+    """Independent, named random streams under one seed.
+
+    Each part of the world draws from its own stream, so adding a column in one table
+    does not shift the values of another.
+    """
+
+    def __init__(self, seed: int, *salt: int) -> None:
+        self.seed = int(seed)
+        self.salt = tuple(int(s) for s in salt)
+
+    def __call__(self, name: str) -> np.random.Generator:
+        key = [self.seed, *self.salt, zlib.crc32(name.encode())]
+        return np.random.default_rng(np.random.SeedSequence(key))
+
+
+_HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+
+
+def new_uuids(rng: np.random.Generator, n: int) -> np.ndarray:
+    """n random version-4 uuids as a numpy ``S36`` array (canonical text form)."""
+    raw = rng.integers(0, 256, size=(n, 16), dtype=np.uint8)
+    raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40
+    raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80
+    digits = np.empty((n, 32), dtype=np.uint8)
+    digits[:, 0::2] = _HEX[raw >> 4]
+    digits[:, 1::2] = _HEX[raw & 0x0F]
+    text = np.full((n, 36), ord("-"), dtype=np.uint8)
+    text[:, 0:8] = digits[:, 0:8]
+    text[:, 9:13] = digits[:, 8:12]
+    text[:, 14:18] = digits[:, 12:16]
+    text[:, 19:23] = digits[:, 16:20]
+    text[:, 24:36] = digits[:, 20:32]
+    return np.ascontiguousarray(text).view("S36").ravel()
+
+
+def random_hex(rng: np.random.Generator, n: int, length: int) -> np.ndarray:
+    """n random lowercase hex strings of the given length (``S<length>``)."""
+    raw = rng.integers(0, 16, size=(n, length), dtype=np.uint8)
+    return np.ascontiguousarray(_HEX[raw]).view(f"S{length}").ravel()
+
+
+def pick(rng: np.random.Generator, values: Sequence, n: int, p: Sequence[float] | None = None) -> np.ndarray:
+    """n draws from a short list of values, as a numpy array of those values."""
+    arr = np.asarray(values, dtype=object)
+    if p is not None:
+        p = np.asarray(p, dtype=float)
+        p = p / p.sum()
+    return arr[rng.choice(len(arr), size=n, p=p)]
+
+
+# --------------------------------------------------------------------------- IST time
+
+def ist_midnight(d: date) -> int:
+    """The UTC microsecond of 00:00 IST on day d."""
+    return (d - EPOCH).days * DAY - IST_OFFSET
+
+
+def ist_day_number(us: np.ndarray) -> np.ndarray:
+    """Days since 1970-01-01 of the IST calendar date of each instant."""
+    return (np.asarray(us) + IST_OFFSET) // DAY
+
+
+def day_number(d: date) -> int:
+    return (d - EPOCH).days
+
+
+def date_of_day_number(n: int) -> date:
+    return EPOCH + timedelta(days=int(n))
+
+
+def ist_today() -> date:
+    return datetime.now(IST).date()
+
+
+class Calendar:
+    """Working-day facts for a span of IST day numbers (weekday, holiday)."""
+
+    def __init__(self, first_day: int, last_day: int) -> None:
+        self.first = first_day
+        days = np.arange(first_day, last_day + 1)
+        self.weekday = (days + 3) % 7  # 1970-01-01 was a Thursday; Monday = 0
+        self.holiday = np.array([is_national_holiday(date_of_day_number(d)) for d in days])
+
+    def idx(self, day_numbers: np.ndarray) -> np.ndarray:
+        return np.asarray(day_numbers) - self.first
+
+    def is_off(self, day_numbers: np.ndarray) -> np.ndarray:
+        i = self.idx(day_numbers)
+        return (self.weekday[i] == 6) | self.holiday[i]
+
+    def submission_weight(self, day_numbers: np.ndarray) -> np.ndarray:
+        """Relative submission volume of each day: weekdays busy, weekends and holidays quiet."""
+        by_weekday = np.array([1.0, 1.04, 1.0, 0.97, 0.9, 0.45, 0.22])
+        i = self.idx(day_numbers)
+        return np.where(self.holiday[i], 0.18, by_weekday[self.weekday[i]])
+
+    def next_working(self, day_numbers: np.ndarray) -> np.ndarray:
+        """Move Sundays and national holidays forward to the next working day."""
+        out = np.asarray(day_numbers).copy()
+        for _ in range(4):
+            off = self.is_off(out)
+            if not off.any():
+                break
+            out = out + off
+        return out
+
+
+def time_of_day(rng: np.random.Generator, n: int, kind: str = "office") -> np.ndarray:
+    """Microseconds after IST midnight: office hours, or the wider hours of online use."""
+    if kind == "office":
+        hours = np.clip(rng.normal(13.2, 2.0, n), 9.75, 17.75)
+    else:
+        office = np.clip(rng.normal(12.5, 2.6, n), 7.0, 20.0)
+        evening = np.clip(rng.normal(20.5, 1.6, n), 17.0, 23.9)
+        hours = np.where(rng.random(n) < 0.7, office, evening)
+    return (hours * HOUR).astype(np.int64) // US * US
+
+
+# --------------------------------------------------------------------------- frames
+
+def uuid_col(values: np.ndarray) -> pl.Series:
+    return pl.Series(values).cast(pl.String)
+
+
+def ts_col(us: np.ndarray, null: np.ndarray | None = None) -> pl.Series:
+    """A timestamptz column from microseconds (rounded to the second); null where null."""
+    s = pl.Series((np.asarray(us, dtype=np.int64) // US) * US).cast(pl.Datetime("us", "UTC"))
+    if null is not None:
+        s = nullify(s, null)
+    return s
+
+
+def nullify(s: pl.Series, null: np.ndarray) -> pl.Series:
+    """The series with nulls where the boolean mask is true."""
+    nulls = pl.repeat(None, len(s), dtype=s.dtype, eager=True)
+    return s.zip_with(pl.Series(~np.asarray(null, dtype=bool)), nulls).alias(s.name)
+
+
+def frame(**columns) -> pl.DataFrame:
+    """A frame from numpy arrays / series; ``S`` byte arrays become strings."""
+    cols = {}
+    for name, value in columns.items():
+        if isinstance(value, pl.Series):
+            cols[name] = value.alias(name)
+        elif isinstance(value, np.ndarray) and value.dtype.kind == "S":
+            cols[name] = pl.Series(name, value).cast(pl.String)
+        elif isinstance(value, np.ndarray) and value.dtype == object:
+            cols[name] = pl.Series(name, value.tolist())
+        elif isinstance(value, np.ndarray) and value.dtype.kind == "f":
+            cols[name] = pl.Series(name, value, nan_to_null=True)
+        else:
+            cols[name] = pl.Series(name, value)
+    return pl.DataFrame(cols)
+
+
+def const(value, n: int) -> pl.Series:
+    return pl.repeat(value, n, eager=True)
+
+
+# --------------------------------------------------------------------------- database
+
+def connect(url: str) -> psycopg.Connection:
+    try:
+        return psycopg.connect(url)
+    except psycopg.OperationalError as exc:
+        raise SyntheticDataError(f"cannot connect to a portal database: {exc}".strip()) from None
+
+
+def copy_frame(conn: psycopg.Connection, table: str, df: pl.DataFrame, chunk_rows: int = 250_000) -> None:
+    """COPY a frame into a table in CSV chunks (columns by name)."""
+    if df.height == 0:
+        return
+    stmt = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv, FREEZE)").format(
+        sql.Identifier(table), sql.SQL(", ").join(sql.Identifier(c) for c in df.columns))
+    with conn.cursor() as cur, cur.copy(stmt) as copy:
+        for offset in range(0, df.height, chunk_rows):
+            copy.write(df.slice(offset, chunk_rows).write_csv(include_header=False,
+                                                               datetime_format="%Y-%m-%d %H:%M:%S%z"))
+
+
+_SECONDARY_INDEXES = """
+SELECT pg_get_indexdef(i.indexrelid), quote_ident(ic.relname)
+FROM pg_index i
+JOIN pg_class c ON c.oid = i.indrelid
+JOIN pg_class ic ON ic.oid = i.indexrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = 'public' AND c.relname = ANY(%s)
+  AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)
+ORDER BY ic.relname
+"""
+
+# Keys of the loaded tables and every foreign key that touches them: the foreign keys
+# first (they depend on the keys), in a stable order.
+_KEYS = """
+SELECT quote_ident(c.relname), quote_ident(k.conname), pg_get_constraintdef(k.oid), k.contype
+FROM pg_constraint k
+JOIN pg_class c ON c.oid = k.conrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_class r ON r.oid = k.confrelid
+WHERE n.nspname = 'public' AND k.contype IN ('p', 'u', 'f')
+  AND (c.relname = ANY(%s) OR r.relname = ANY(%s))
+ORDER BY k.contype = 'f' DESC, c.relname, k.conname
+"""
+
+
+def bulk_load(url: str, frames: Mapping[str, pl.DataFrame], *, truncate: Iterable[str] = (),
+              log: Callable[[str], None] = print, label: str = "") -> dict[str, float]:
+    """Load frames into one database, in one transaction, the way pg_restore does.
+
+    The tables are emptied, their keys and indexes set aside, the rows copied in (frozen),
+    then keys and indexes rebuilt from their pg_catalog definitions — one sort per index
+    and one join per foreign key instead of one lookup per row. The rebuilt objects are
+    exactly those of the migrations (same names, same definitions), and re-adding the
+    foreign keys validates every row, so nothing unchecked gets in. Returns seconds per step.
+    """
+    timings: dict[str, float] = {}
+    tables = list(frames)
+    empty = list(dict.fromkeys([*truncate, *tables]))
+    with connect(url) as conn:
+        with conn.cursor() as cur:
+            cur.execute(_SECONDARY_INDEXES, (tables,))
+            indexes = cur.fetchall()
+            cur.execute(_KEYS, (tables, tables))
+            keys = cur.fetchall()
+            # Only empty tables are loaded; TRUNCATE in this transaction also allows COPY FREEZE.
+            cur.execute(sql.SQL("TRUNCATE {}").format(sql.SQL(", ").join(sql.Identifier(t) for t in empty)))
+            for table, name, _, _ in keys:
+                cur.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(sql.SQL(table), sql.SQL(name)))
+            for _, name in indexes:
+                cur.execute(sql.SQL("DROP INDEX {}").format(sql.SQL(name)))
+        for table, df in frames.items():
+            t0 = time.perf_counter()
+            copy_frame(conn, table, df)
+            dt = time.perf_counter() - t0
+            timings[table] = dt
+            log(f"  {label}.{table}: {df.height:,} rows in {dt:.1f} s"
+                f" ({df.height / dt if dt > 0 else 0:,.0f} rows/s)")
+        t0 = time.perf_counter()
+        with conn.cursor() as cur:
+            cur.execute("SET LOCAL maintenance_work_mem = '256MB'")
+            for table, name, definition, _ in reversed(keys):
+                cur.execute(sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} ").format(sql.SQL(table), sql.SQL(name))
+                            + sql.SQL(definition))
+            for definition, _ in indexes:
+                cur.execute(definition)
+        timings["_keys_and_indexes"] = time.perf_counter() - t0
+        log(f"  {label}: keys and indexes rebuilt in {timings['_keys_and_indexes']:.1f} s")
+        conn.commit()
+        conn.autocommit = True
+        conn.execute(sql.SQL("ANALYZE {}").format(sql.SQL(", ").join(sql.Identifier(t) for t in tables)))
+    return timings
