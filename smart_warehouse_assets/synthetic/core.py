@@ -244,12 +244,15 @@ def connect(url: str) -> psycopg.Connection:
         raise SyntheticDataError(f"cannot connect to a portal database: {exc}".strip()) from None
 
 
-def copy_frame(conn: psycopg.Connection, table: str, df: pl.DataFrame, chunk_rows: int = 250_000) -> None:
-    """COPY a frame into a table in CSV chunks (columns by name)."""
+def copy_frame(conn: psycopg.Connection, table: str, df: pl.DataFrame, chunk_rows: int = 250_000,
+               freeze: bool = True) -> None:
+    """COPY a frame into a table in CSV chunks (columns by name). ``freeze`` only for a table
+    truncated in the same transaction."""
     if df.height == 0:
         return
-    stmt = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv, FREEZE)").format(
-        sql.Identifier(table), sql.SQL(", ").join(sql.Identifier(c) for c in df.columns))
+    stmt = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv{})").format(
+        sql.Identifier(table), sql.SQL(", ").join(sql.Identifier(c) for c in df.columns),
+        sql.SQL(", FREEZE" if freeze else ""))
     with conn.cursor() as cur, cur.copy(stmt) as copy:
         for offset in range(0, df.height, chunk_rows):
             copy.write(df.slice(offset, chunk_rows).write_csv(include_header=False,
