@@ -54,6 +54,7 @@ def run_load(
     instance: dg.DagsterInstance,
     selection: dg.AssetSelection | None = None,
     raise_on_error: bool = True,
+    log_level: str = "INFO",
 ) -> dg.ExecuteInProcessResult:
     """Materialize ``selection`` (default: the whole warehouse) for days first..last in one run."""
     first = parse_day(first) if isinstance(first, str) else first
@@ -64,5 +65,8 @@ def run_load(
             defs, dg.Definitions(jobs=[dg.define_asset_job("warehouse_load_subset", selection=selection)])
         ).resolve_job_def("warehouse_load_subset")
     return job.execute_in_process(
-        instance=instance, tags=range_tags(first, last), raise_on_error=raise_on_error
+        instance=instance,
+        tags=range_tags(first, last),
+        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+        raise_on_error=raise_on_error,
     )
