@@ -10,14 +10,17 @@ import dagster as dg
 # current way to run a backfill as one run and to observe several sources at once.
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
 
-from smart_warehouse_assets.aggregates.daily_applications import agg_daily_applications
+from smart_warehouse_assets.aggregates.assets import agg_daily_applications
 from smart_warehouse_assets.catalog import table_metadata
 from smart_warehouse_assets.dimensions.assets import dimension_assets
 from smart_warehouse_assets.facts.assets import fact_assets
-from smart_warehouse_assets.jobs import warehouse_load_job
+from smart_warehouse_assets.jobs import warehouse_checks_job, warehouse_load_job
 from smart_warehouse_assets.resources import resource_for
 from smart_warehouse_assets.settings import DATABASES, explicit_url, url_for
-from smart_warehouse_assets.sources.portal_tables import OWNER, portal_observers
+from smart_warehouse_assets.asset_factory import OWNER
+from smart_warehouse_assets.dimensions.assets import CalendarSettings
+from smart_warehouse_assets.quality.spec import QualityThresholds
+from smart_warehouse_assets.sources.portal_tables import portal_observers
 from smart_warehouse_assets.staging.assets import staging_assets
 
 
@@ -58,13 +61,15 @@ etl_control_specs = [
     )
 ]
 
-def build_definitions(urls: dict[str, str] | None = None) -> dg.Definitions:
+def build_definitions(
+    urls: dict[str, str] | None = None, thresholds: QualityThresholds | None = None
+) -> dg.Definitions:
     """The whole code location; ``urls`` points it at other databases (tests, benchmarks)."""
     return dg.Definitions(
         assets=[*portal_observers, *staging_assets, *dimension_assets, *fact_assets,
                 agg_daily_applications, *etl_control_specs],
-        jobs=[warehouse_load_job],
-        resources=database_resources(urls),
+        jobs=[warehouse_load_job, warehouse_checks_job],
+        resources={**database_resources(urls), "quality": thresholds or QualityThresholds(), "calendar": CalendarSettings()},
         # Steps run in one process: a process per step costs ~3 s here; the work is in PostgreSQL.
         executor=dg.in_process_executor,
     )

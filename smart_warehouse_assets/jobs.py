@@ -27,6 +27,12 @@ warehouse_load_job = dg.define_asset_job(
     description="Staging, dimensions, facts and the aggregate for a range of IST days, in one run.",
 )
 
+warehouse_checks_job = dg.define_asset_job(
+    "warehouse_checks",
+    selection=dg.AssetSelection.all_asset_checks(),
+    description="Every data-quality check on the current tables, without loading anything.",
+)
+
 
 def ensure_dagster_home() -> Path:
     """DAGSTER_HOME, defaulting to a git-ignored folder of the project, telemetry off."""
@@ -69,4 +75,28 @@ def run_load(
         tags=range_tags(first, last),
         run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
         raise_on_error=raise_on_error,
+    )
+
+
+def run_checks(
+    defs: dg.Definitions,
+    first: date | str | None = None,
+    last: date | str | None = None,
+    *,
+    instance: dg.DagsterInstance,
+    selection: dg.AssetSelection | None = None,
+) -> dg.ExecuteInProcessResult:
+    """Evaluate the checks (default: all) on the current tables; days first..last, or all days."""
+    job = defs.resolve_job_def("warehouse_checks")
+    if selection is not None:
+        job = dg.Definitions.merge(
+            defs, dg.Definitions(jobs=[dg.define_asset_job("warehouse_checks_subset", selection=selection)])
+        ).resolve_job_def("warehouse_checks_subset")
+    tags = {}
+    if first and last:
+        tags = range_tags(parse_day(first) if isinstance(first, str) else first,
+                          parse_day(last) if isinstance(last, str) else last)
+    return job.execute_in_process(
+        instance=instance, tags=tags, raise_on_error=False,
+        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
     )

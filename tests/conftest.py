@@ -104,17 +104,40 @@ def seeded_template(make_database_set, migrated_template) -> tuple[dict[str, str
     return urls, manifest
 
 
-def load_warehouse(urls: dict[str, str], first: date, last: date, selection=None, raise_on_error=True):
+LAST_DAY = date.fromordinal(TEST_START.toordinal() + TEST_DAYS - 1)
+
+
+def quality_thresholds(**overrides):
+    """Default thresholds, except freshness: the test world ended on LAST_DAY, not yesterday."""
+    from smart_warehouse_assets.partitions import IST
+    from smart_warehouse_assets.quality.spec import QualityThresholds
+
+    from datetime import datetime
+
+    lag = (datetime.now(IST).date() - LAST_DAY).days
+    return QualityThresholds(**({"freshness_max_lag_days": lag} | overrides))
+
+
+def load_warehouse(urls: dict[str, str], first: date, last: date, selection=None, raise_on_error=True,
+                   thresholds=None):
     """One Dagster run materializing the warehouse (or ``selection``) for first..last."""
     from smart_warehouse_assets.definitions import build_definitions
     from smart_warehouse_assets.jobs import run_load
 
     with dg.DagsterInstance.ephemeral() as instance:
-        return run_load(build_definitions(urls), first, last, instance=instance,
-                        selection=selection, raise_on_error=raise_on_error)
+        return run_load(build_definitions(urls, thresholds or quality_thresholds()), first, last,
+                        instance=instance, selection=selection, raise_on_error=raise_on_error)
 
 
-LAST_DAY = date.fromordinal(TEST_START.toordinal() + TEST_DAYS - 1)
+def check_warehouse(urls: dict[str, str], first: date | None = None, last: date | None = None,
+                    selection=None, thresholds=None):
+    """One Dagster run evaluating the checks on the current tables."""
+    from smart_warehouse_assets.definitions import build_definitions
+    from smart_warehouse_assets.jobs import run_checks
+
+    with dg.DagsterInstance.ephemeral() as instance:
+        return run_checks(build_definitions(urls, thresholds or quality_thresholds()), first, last,
+                          instance=instance, selection=selection)
 
 
 @pytest.fixture(scope="session")

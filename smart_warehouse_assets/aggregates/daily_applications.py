@@ -7,7 +7,7 @@ group's decided applications and null when none is decided.
 
 from __future__ import annotations
 
-from smart_warehouse_assets.facts.load import DailyLoad, daily_asset
+from smart_warehouse_assets.facts.load import DailyLoad
 
 AGG_DAILY_APPLICATIONS = DailyLoad(
     table="agg_daily_applications",
@@ -48,12 +48,4 @@ AGG_DAILY_APPLICATIONS = DailyLoad(
         "avg_processing_days": [("fact_service_applications", "processing_days")],
         "sla_compliance_rate": [("fact_service_applications", "sla_met")],
     },
-)
-
-agg_daily_applications = daily_asset(
-    AGG_DAILY_APPLICATIONS,
-    deps=["fact_service_applications", "dim_citizen"],
-    group="aggregates",
-    description="Daily applications per submission day x scheme x department x applicant district: "
-    "volumes, outcomes, amounts, average processing days and SLA compliance.",
 )

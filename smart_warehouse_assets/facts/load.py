@@ -7,6 +7,7 @@ and a failure leaves the previous rows whole.
 
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 import dagster as dg
 from psycopg import sql
@@ -80,39 +81,36 @@ def row_counts(load: DailyLoad, warehouse: PostgresResource, days: DayRange) -> 
 
 
 def daily_asset(
-    load: DailyLoad, *, deps: list[str], group: str, description: str, code_version: str = "1"
+    load: DailyLoad, *, deps: list[str], group: str, description: str, checks: list
 ) -> dg.AssetsDefinition:
     """A daily-partitioned asset that replaces its range of days with ``load``."""
+    from smart_warehouse_assets.asset_factory import warehouse_asset
     from smart_warehouse_assets.batches import open_batch
     from smart_warehouse_assets.catalog import table_metadata
-    from smart_warehouse_assets.partitions import daily_partitions, day_range
-    from smart_warehouse_assets.sources.portal_tables import OWNER
 
-    @dg.asset(
-        name=load.table,
-        deps=[dg.AssetKey.from_user_string(d) for d in deps],
-        description=description,
-        group_name=group,
-        partitions_def=daily_partitions,
-        backfill_policy=dg.BackfillPolicy.single_run(),
-        kinds={"postgres"},
-        owners=[OWNER],
-        code_version=code_version,
-        tags={"layer": group.rstrip("s")},
-        metadata=table_metadata(load.table),
-    )
-    def _asset(context: dg.AssetExecutionContext, warehouse: PostgresResource) -> dg.MaterializeResult:
-        days = day_range(context)
+    def run(context: dg.AssetExecutionContext, days: DayRange | None):
+        if days is None:
+            raise dg.Failure(f"{load.table} is partitioned by day: give a partition or a range of days")
+        warehouse = context.resources.warehouse
         with open_batch(context, warehouse, days) as batch:
             replace_days(load, warehouse, batch, days)
         total, in_range = row_counts(load, warehouse, days)
         context.log.info(f"{load.table} {days.label}: {batch.rows_loaded} rows from {batch.rows_extracted} inputs")
-        return dg.MaterializeResult(
-            metadata=batch.metadata() | {
-                "dagster/row_count": total,
-                "dagster/partition_row_count": in_range,
-                "dagster/column_lineage": load.column_lineage(),
-            }
-        )
+        return batch.batch_id, batch.metadata() | {
+            "dagster/row_count": total,
+            "dagster/partition_row_count": in_range,
+            "dagster/column_lineage": load.column_lineage(),
+        }
 
-    return _asset
+    return warehouse_asset(
+        key=dg.AssetKey(load.table),
+        description=description,
+        group=group,
+        deps=[dg.AssetKey.from_user_string(d) for d in deps],
+        checks=checks,
+        load=run,
+        metadata=table_metadata(load.table),
+        partitioned=True,
+        # Loaded nightly for yesterday: stale when the last load is more than a day and a bit old.
+        freshness_policy=dg.FreshnessPolicy.time_window(fail_window=timedelta(hours=30), warn_window=timedelta(hours=26)),
+    )

@@ -9,10 +9,9 @@ on since the warehouse last read it.
 import dagster as dg
 from psycopg import sql
 
+from smart_warehouse_assets.asset_factory import OWNER
 from smart_warehouse_assets.resources import PostgresResource
 from smart_warehouse_assets.settings import DATABASES
-
-OWNER = "team:data-platform"
 
 # portal key -> {table: description}
 PORTAL_TABLES: dict[str, dict[str, str]] = {

@@ -4,18 +4,16 @@ Dimension sources are extracted in full; event sources for the IST days of the r
 partition range (a backfill of a year is one run and one extraction).
 """
 
-
 import dagster as dg
 from psycopg import sql
 
+from smart_warehouse_assets.asset_factory import warehouse_asset
 from smart_warehouse_assets.batches import open_batch
 from smart_warehouse_assets.catalog import table_metadata
-from smart_warehouse_assets.partitions import daily_partitions, day_range
-from smart_warehouse_assets.sources.portal_tables import OWNER, source_key
+from smart_warehouse_assets.quality import suite
+from smart_warehouse_assets.sources.portal_tables import source_key
 from smart_warehouse_assets.staging.extract import SourceExtract, extract
 from smart_warehouse_assets.staging.sources import DIMENSION_SOURCES, EVENT_SOURCES
-
-CODE_VERSION = "1"
 
 
 def staging_key(spec: SourceExtract) -> dg.AssetKey:
@@ -28,47 +26,38 @@ def _build(spec: SourceExtract) -> dg.AssetsDefinition:
     deps += [source_key(lk.source_key, "service_applications") for lk in spec.lookups]
     if spec.staging_table == "predictions":
         deps.append(source_key("aiml", "ml_models"))
-    resource_keys = {"warehouse", *(f"{p}_db" for p in portals)}
     scope = "for the IST days of the partition range" if spec.partitioned else "in full"
-    description = (
-        f"{spec.source_database}.{spec.source_table} extracted {scope}, validated and cleaned. "
-        "Rows breaking a contract rule go to staging.rejected_rows with their reason."
-    )
 
-    @dg.asset(
-        key=staging_key(spec),
-        deps=deps,
-        description=description,
-        group_name="staging",
-        partitions_def=daily_partitions if spec.partitioned else None,
-        backfill_policy=dg.BackfillPolicy.single_run() if spec.partitioned else None,
-        kinds={"postgres"},
-        owners=[OWNER],
-        code_version=CODE_VERSION,
-        tags={"layer": "staging"},
-        metadata=table_metadata(f"staging.{spec.staging_table}"),
-        required_resource_keys=resource_keys,
-    )
-    def _asset(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    def load(context: dg.AssetExecutionContext, days):
         warehouse = context.resources.warehouse
         sources = {p: getattr(context.resources, f"{p}_db") for p in portals}
-        days = day_range(context) if spec.partitioned else None
         with open_batch(context, warehouse, days) as batch:
             extract(spec, sources, warehouse, batch, days, context.asset_key.to_user_string())
         with warehouse.connect() as conn:
             total = conn.execute(
                 sql.SQL("SELECT count(*) FROM staging.{}").format(sql.Identifier(spec.staging_table))
             ).fetchone()[0]
-        metadata = batch.metadata() | {"dagster/row_count": total}
-        if days:
-            metadata["dagster/partition_row_count"] = batch.rows_loaded
         context.log.info(
             f"{spec.source_table} {days.label if days else '(full)'}: extracted {batch.rows_extracted}, "
             f"staged {batch.rows_loaded}, quarantined {batch.rows_rejected}"
         )
-        return dg.MaterializeResult(metadata=metadata)
+        metadata = batch.metadata() | {"dagster/row_count": total}
+        if days:
+            metadata["dagster/partition_row_count"] = batch.rows_loaded
+        return batch.batch_id, metadata
 
-    return _asset
+    return warehouse_asset(
+        key=staging_key(spec),
+        description=f"{spec.source_database}.{spec.source_table} extracted {scope}, validated and cleaned. "
+        "Rows breaking a contract rule go to staging.rejected_rows with their reason.",
+        group="staging",
+        deps=deps,
+        checks=suite.STAGING[spec.staging_table],
+        load=load,
+        metadata=table_metadata(f"staging.{spec.staging_table}"),
+        partitioned=spec.partitioned,
+        resource_keys=frozenset(f"{p}_db" for p in portals),
+    )
 
 
 staging_assets = [_build(spec) for spec in (*DIMENSION_SOURCES, *EVENT_SOURCES)]

@@ -143,3 +143,12 @@ def test_every_contract_column_exists_with_its_type_family(database_urls):
 def test_unknown_members_exist(database_urls, table):
     key = "date_key" if table == "dim_date" else table.replace("dim_", "") + "_key"
     assert _rows(database_urls["warehouse"], f"SELECT count(*) FROM public.{table} WHERE {key} = -1") == [(1,)]
+
+
+def test_the_schema_check_knows_the_contract_columns():
+    from smart_warehouse_assets.quality.contract import CONTRACT_COLUMNS
+
+    contract = {t: [c for c in cols if c != "SCD2"] for t, cols in _contract_tables().items()}
+    for table, columns in contract.items():
+        assert set(columns) <= set(CONTRACT_COLUMNS[table]), table
+    assert set(CONTRACT_COLUMNS) == set(contract)

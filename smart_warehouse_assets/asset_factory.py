@@ -1,0 +1,118 @@
+"""How every warehouse asset is built: one table, its load, its checks, its retry rules.
+
+Each asset is a multi_asset of one table with ``can_subset``: a run that selects only the
+checks (the UI's "Execute checks", ``smart-warehouse check``) judges the current table
+without loading it. A run that loads judges what it just wrote, in the same step, so a
+failed ERROR check stops the downstream assets of that run.
+
+Transient database trouble (a dropped connection, a server restarting) is retried with
+backoff; a permanent one (no such database or table, a permission, a wrong password)
+fails at once with what to fix.
+"""
+
+from collections.abc import Callable
+
+import dagster as dg
+import psycopg
+
+from smart_warehouse_assets.partitions import DayRange, daily_partitions, day_range
+from smart_warehouse_assets.quality.record import evaluate
+from smart_warehouse_assets.quality.spec import Check, CheckScope
+from smart_warehouse_assets.resources import DatabaseUnavailable
+from smart_warehouse_assets.settings import redact
+
+OWNER = "team:data-platform"
+CODE_VERSION = "1"
+RETRY = dg.RetryPolicy(max_retries=3, delay=2, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
+
+# SQLSTATE classes and codes that no retry can fix.
+_PERMANENT = {
+    "3D000": "the database does not exist: check the SMART_*_URL setting",
+    "42P01": "a table is missing: run `smart-warehouse db up` to apply migrations",
+    "42703": "a column is missing: the schema differs from the migrations; run `smart-warehouse db up`",
+    "42501": "permission denied: grant the ETL role the privileges in sql/ (see the README's security model)",
+    "28P01": "the password was rejected: check PGPASSWORD or ~/.pgpass",
+    "28000": "the role may not log in: check PGUSER and pg_hba.conf",
+}
+
+# (context, days) -> (etl batch id, materialization metadata)
+LoadFn = Callable[[dg.AssetExecutionContext, DayRange | None], tuple[int, dict]]
+
+
+def _explain(exc: Exception, key: dg.AssetKey) -> Exception:
+    """A permanent database error becomes a Failure that is not retried; others pass through."""
+    if isinstance(exc, DatabaseUnavailable):
+        text = exc.description or ""
+        if "does not exist" in text or "password" in text or "role" in text:
+            return dg.Failure(description=text, allow_retries=False)
+        return exc
+    code = getattr(exc, "sqlstate", None)
+    if isinstance(exc, psycopg.Error) and code in _PERMANENT:
+        return dg.Failure(
+            description=f"{key.to_user_string()}: {_PERMANENT[code]} ({redact(str(exc)).strip()})",
+            allow_retries=False,
+        )
+    return exc
+
+
+def warehouse_asset(
+    *,
+    key: dg.AssetKey,
+    description: str,
+    group: str,
+    deps: list[dg.AssetKey],
+    checks: list[Check],
+    load: LoadFn,
+    metadata: dict,
+    partitioned: bool = False,
+    kinds: frozenset[str] = frozenset({"postgres"}),
+    resource_keys: frozenset[str] = frozenset(),
+    tags: dict[str, str] | None = None,
+    freshness_policy: dg.FreshnessPolicy | None = None,
+) -> dg.AssetsDefinition:
+    portals = {p for c in checks for p in c.needs_portals}
+    required = {"warehouse", "quality", *resource_keys, *(f"{p}_db" for p in portals)}
+    spec = dg.AssetSpec(
+        key=key,
+        deps=deps,
+        description=description,
+        group_name=group,
+        kinds=set(kinds),
+        owners=[OWNER],
+        code_version=CODE_VERSION,
+        tags={"layer": group, **(tags or {})},
+        metadata=metadata,
+        freshness_policy=freshness_policy,
+    )
+
+    @dg.multi_asset(
+        name=key.to_python_identifier(),
+        specs=[spec],
+        check_specs=[c.spec(key) for c in checks],
+        can_subset=True,
+        partitions_def=daily_partitions if partitioned else None,
+        backfill_policy=dg.BackfillPolicy.single_run() if partitioned else None,
+        required_resource_keys=required,
+        retry_policy=RETRY,
+    )
+    def _asset(context: dg.AssetExecutionContext):
+        days = day_range(context) if partitioned and context.has_partition_key_range else None
+        batch_id = None
+        try:
+            if key in context.selected_asset_keys:
+                batch_id, result_metadata = load(context, days)
+                yield dg.MaterializeResult(asset_key=key, metadata=result_metadata)
+            scope = CheckScope(
+                warehouse=context.resources.warehouse,
+                portals={p: getattr(context.resources, f"{p}_db") for p in portals},
+                days=days,
+                thresholds=context.resources.quality,
+            )
+            yield from evaluate(context, checks, scope, key, batch_id)
+        except Exception as exc:
+            explained = _explain(exc, key)
+            if explained is exc:
+                raise
+            raise explained from None
+
+    return _asset

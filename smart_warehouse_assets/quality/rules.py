@@ -1,0 +1,247 @@
+"""Check builders: each returns a Check that observes one number per partition day.
+
+Every query is composed with psycopg.sql (identifiers) and parameters (values). Partitioned
+tables are judged per IST day of their partition column; a day with no offending row
+observes 0. Samples are a few offending keys, so an analyst can go and look.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from psycopg import sql
+
+from smart_warehouse_assets.dimensions.scd2 import OPEN_END
+from smart_warehouse_assets.partitions import IST
+from smart_warehouse_assets.quality.contract import CONTRACT_COLUMNS
+from smart_warehouse_assets.quality.spec import ERROR, WARN, Check, CheckScope, Observation
+
+Ident = sql.Identifier
+DAY = sql.SQL("to_date({}::text, 'YYYYMMDD')")
+
+
+def day_filter(date_key: str, scope: CheckScope) -> tuple[sql.Composable, dict]:
+    """WHERE fragment limiting t.<date_key> to the days judged (all days when None)."""
+    if scope.days is None:
+        return sql.SQL("true"), {}
+    return (
+        sql.SQL("t.{} BETWEEN %(first_key)s AND %(last_key)s").format(Ident(date_key)),
+        {"first_key": scope.days.first_key, "last_key": scope.days.last_key},
+    )
+
+
+def per_day(scope: CheckScope, found: Iterable[tuple], expected: str, passes, severity=lambda v: ERROR,
+             detail=lambda day, v: "") -> list[Observation]:
+    """One observation per judged day; days absent from ``found`` observed 0."""
+    values = {day: (value, sample or []) for day, value, sample in found}
+    days = scope.days.days() if scope.days else sorted(values)
+    out = []
+    for day in days:
+        value, sample = values.get(day, (0, []))
+        ok = passes(value)
+        out.append(Observation(day, value, expected, ok, ERROR if ok else severity(value), list(sample)[:5],
+                               detail(day, value)))
+    return out
+
+
+def query_rows(scope: CheckScope, query: sql.Composable, params: dict | None = None) -> list[tuple]:
+    with scope.warehouse.connect() as conn:
+        return conn.execute(query, params or {}).fetchall()
+
+
+def count_offending(name: str, description: str, table: str, date_key: str, offending: str | sql.Composable,
+                    sample: str | sql.Composable, severity: str = ERROR, blocking: bool = True) -> Check:
+    """Rows of ``table`` matching the SQL condition ``offending`` (alias t); expected none."""
+    offending = sql.SQL(offending) if isinstance(offending, str) else offending
+    sample = sql.SQL(sample) if isinstance(sample, str) else sample
+
+    def evaluate(scope: CheckScope) -> list[Observation]:
+        where, params = day_filter(date_key, scope)
+        query = sql.SQL(
+            "SELECT {day}, count(*), (array_agg({sample} ORDER BY {sample}))[1:5] FROM public.{table} t "
+            "WHERE {where} AND ({offending}) GROUP BY 1"
+        ).format(day=DAY.format(sql.SQL("t.{}").format(Ident(date_key))), sample=sample,
+                 table=Ident(table), where=where, offending=offending)
+        return per_day(scope, query_rows(scope, query, params), "= 0", lambda v: v == 0, lambda v: severity)
+
+    return Check(name, description, severity, evaluate, blocking)
+
+
+def unique_key(table: str, date_key: str, columns: tuple[str, ...], sample: str) -> Check:
+    same = sql.SQL(" AND ").join(sql.SQL("u.{0} = t.{0}").format(Ident(c)) for c in columns)
+    return count_offending(
+        "natural_key_unique",
+        f"Each ({', '.join(columns)}) appears once in {table}: a duplicate would double-count.",
+        table, date_key,
+        sql.SQL("EXISTS (SELECT 1 FROM public.{} u WHERE {} AND u.ctid <> t.ctid)").format(Ident(table), same),
+        sample,
+    )
+
+
+def keys_resolve(table: str, date_key: str, keys: dict[str, tuple[str, str]], sample: str) -> Check:
+    """Every surrogate/date key is set and found in its dimension (-1, the unknown member, is found)."""
+    missing = sql.SQL(" OR ").join(
+        sql.SQL("t.{0} IS NULL OR NOT EXISTS (SELECT 1 FROM public.{1} d WHERE d.{2} = t.{0})").format(
+            Ident(col), Ident(dim), Ident(dim_col))
+        for col, (dim, dim_col) in keys.items()
+    )
+    return count_offending(
+        "keys_resolve",
+        f"{', '.join(keys)} are never null and each resolves to its dimension row "
+        "(dim_date included); unresolvable members must point to -1, not nowhere.",
+        table, date_key, missing, sample,
+    )
+
+
+def unknown_member_rate(table: str, date_key: str, keys: tuple[str, ...]) -> Check:
+    any_unknown = sql.SQL(" OR ").join(sql.SQL("t.{} = -1").format(Ident(k)) for k in keys)
+
+    def evaluate(scope: CheckScope) -> list[Observation]:
+        th = scope.thresholds
+        where, params = day_filter(date_key, scope)
+        params["min_rows"] = th.rate_min_rows
+        query = sql.SQL(
+            "SELECT {day}, round(count(*) FILTER (WHERE {bad})::numeric / greatest(count(*), %(min_rows)s), 5), "
+            "NULL::text[] FROM public.{table} t WHERE {where} GROUP BY 1"
+        ).format(day=DAY.format(sql.SQL("t.{}").format(Ident(date_key))), bad=any_unknown,
+                 table=Ident(table), where=where)
+        return per_day(scope, query_rows(scope, query, params), f"<= {th.unknown_member_warn}",
+                        lambda v: v <= th.unknown_member_warn,
+                        lambda v: ERROR if v > th.unknown_member_error else WARN)
+
+    return Check(
+        "unknown_member_rate",
+        f"Share of rows whose {', '.join(keys)} is the unknown member (-1): WARN above the first "
+        "threshold, ERROR above the second (QualityThresholds).",
+        ERROR, evaluate,
+    )
+
+
+def quarantine_rate(staging_table: str, source_database: str, source_table: str, partitioned: bool) -> Check:
+    def evaluate(scope: CheckScope) -> list[Observation]:
+        th = scope.thresholds
+        params = {"db": source_database, "src": source_table, "min_rows": th.rate_min_rows}
+        if partitioned:
+            limit = sql.SQL("true")
+            if scope.days:
+                limit = sql.SQL("partition_date BETWEEN %(first)s AND %(last)s")
+                params |= {"first": scope.days.first, "last": scope.days.last}
+            query = sql.SQL(
+                "SELECT day, round(rejected::numeric / greatest(rejected + staged, %(min_rows)s), 5), samples FROM ("
+                " SELECT coalesce(r.day, s.day) AS day, coalesce(r.n, 0) AS rejected, coalesce(s.n, 0) AS staged,"
+                "        r.samples"
+                " FROM (SELECT partition_date AS day, count(*) AS n, (array_agg(source_pk || ': ' || reason"
+                "              ORDER BY source_pk))[1:5] AS samples"
+                "       FROM staging.rejected_rows WHERE source_database = %(db)s AND source_table = %(src)s"
+                "         AND {limit} GROUP BY 1) r"
+                " FULL JOIN (SELECT partition_date AS day, count(*) AS n FROM staging.{staging}"
+                "            WHERE {limit} GROUP BY 1) s ON s.day = r.day) x"
+            ).format(limit=limit, staging=Ident(staging_table))
+            found = [(d, v or 0, s) for d, v, s in query_rows(scope, query, params)]
+            return per_day(scope, found, f"<= {th.quarantine_warn}", lambda v: v <= th.quarantine_warn,
+                            lambda v: ERROR if v > th.quarantine_error else WARN)
+        query = sql.SQL(
+            "SELECT (SELECT count(*) FROM staging.rejected_rows WHERE source_database = %(db)s"
+            "        AND source_table = %(src)s), (SELECT count(*) FROM staging.{})"
+        ).format(Ident(staging_table))
+        rejected, staged = query_rows(scope, query, params)[0]
+        rate = Decimal(rejected) / max(rejected + staged, th.rate_min_rows, 1)
+        ok = rate <= Decimal(str(th.quarantine_warn))
+        severity = ERROR if ok or rate > Decimal(str(th.quarantine_error)) else WARN
+        return [Observation(None, round(rate, 5), f"<= {th.quarantine_warn}", ok, severity)]
+
+    return Check(
+        "quarantine_rate",
+        f"Share of {source_database}.{source_table} rows sent to staging.rejected_rows: WARN above "
+        "the first threshold, ERROR above the second (QualityThresholds).",
+        ERROR, evaluate,
+    )
+
+
+def schema_matches_contract(table: str, schema: str = "public") -> Check:
+    required = CONTRACT_COLUMNS.get(table, ())
+
+    def evaluate(scope: CheckScope) -> list[Observation]:
+        present = {c for (c,) in query_rows(scope, sql.SQL(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = %(s)s AND table_name = %(t)s"
+        ), {"s": schema, "t": table})}
+        missing = [c for c in required if c not in present]
+        return [Observation(None, len(missing), "= 0 missing contract columns", not missing, ERROR, missing,
+                            f"missing: {', '.join(missing)}" if missing else "")]
+
+    return Check(
+        "schema_matches_contract",
+        f"{schema}.{table} still has every column the data contract promises analysts "
+        "(catches drift from a careless migration).",
+        ERROR, evaluate,
+    )
+
+
+def latest_partition_fresh(table: str, date_key: str) -> Check:
+    def evaluate(scope: CheckScope) -> list[Observation]:
+        latest = query_rows(scope, sql.SQL("SELECT max({}) FROM public.{} WHERE {} <> -1").format(
+            Ident(date_key), Ident(table), Ident(date_key)))[0][0]
+        yesterday = datetime.now(IST).date() - timedelta(days=1)
+        limit = scope.thresholds.freshness_max_lag_days
+        if latest is None:
+            return [Observation(None, None, f"latest day >= {yesterday - timedelta(days=limit)}", False, WARN,
+                                detail="the table is empty")]
+        latest_day = date(latest // 10000, latest // 100 % 100, latest % 100)
+        lag = (yesterday - latest_day).days
+        return [Observation(None, lag, f"<= {limit} days behind yesterday", lag <= limit, WARN,
+                            detail=f"latest loaded day {latest_day}")]
+
+    return Check(
+        "latest_partition_fresh",
+        f"The latest loaded day of {table} is no more than freshness_max_lag_days behind yesterday "
+        "(the nightly schedule loads yesterday).",
+        WARN, evaluate, blocking=False,
+    )
+
+
+_ONE_CURRENT = """
+SELECT count(*), (array_agg({nk}::text ORDER BY {nk}))[1:5] FROM (
+    SELECT {nk} FROM public.{table} WHERE {key} <> -1 GROUP BY 1
+    HAVING count(*) FILTER (WHERE is_current) <> 1) x
+"""
+_CONTIGUOUS = """
+SELECT count(*), (array_agg({nk}::text ORDER BY {nk}))[1:5] FROM (
+    SELECT {nk}, valid_to, lead(valid_from) OVER (PARTITION BY {nk} ORDER BY valid_from) AS next_from
+    FROM public.{table} WHERE {key} <> -1) v
+WHERE next_from IS NOT NULL AND next_from <> valid_to
+"""
+_FLAG = """
+SELECT count(*), (array_agg(coalesce({nk}::text, 'unknown member') ORDER BY {nk}))[1:5]
+FROM public.{table} WHERE is_current <> (valid_to = {open_end})
+"""
+
+
+def scd2_checks(table: str, natural_key: str, key: str) -> list[Check]:
+    names = {"nk": Ident(natural_key), "table": Ident(table), "key": Ident(key), "open_end": sql.Literal(OPEN_END)}
+    return [
+        table_count_check(
+            "one_current_row_per_key",
+            f"Exactly one current version (is_current) per {natural_key} in {table}.",
+            sql.SQL(_ONE_CURRENT).format(**names)),
+        table_count_check(
+            "versions_contiguous",
+            f"The versions of each {natural_key} in {table} follow each other without gap or overlap: "
+            "each valid_to is the next version's valid_from.",
+            sql.SQL(_CONTIGUOUS).format(**names)),
+        table_count_check(
+            "current_flag_matches_open_interval",
+            f"is_current is true exactly when valid_to is {OPEN_END} in {table}.",
+            sql.SQL(_FLAG).format(**names)),
+    ]
+
+
+def _table_count(scope: CheckScope, query: sql.Composable) -> list[Observation]:
+    count, sample = query_rows(scope, query)[0]
+    return [Observation(None, count, "= 0", count == 0, ERROR, list(sample or []))]
+
+
+def table_count_check(name: str, description: str, query: sql.Composable, severity: str = ERROR) -> Check:
+    """A whole-table check whose query returns (offending count, sample keys)."""
+    return Check(name, description, severity, lambda scope: _table_count(scope, query))
