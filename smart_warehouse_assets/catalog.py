@@ -19,6 +19,7 @@ _CREATE = re.compile(
 )
 _COLUMN = re.compile(r"^\s{4}(?P<col>[a-z_][a-z0-9_]*)\s+(?P<type>[a-z]+(?: [a-z]+)*(?:\s*\(\s*\d+(?:,\s*\d+)?\))?)")
 _NOT_COLUMNS = {"check", "primary", "unique", "foreign", "constraint", "exclude"}
+_TABLE_PRIMARY_KEY = re.compile(r"^\s{4}PRIMARY KEY \(([^)]*)\)", re.MULTILINE)
 _TABLE_COMMENT = re.compile(r"COMMENT ON TABLE ([\w.]+) IS '((?:[^']|'')*)';")
 _COLUMN_COMMENT = re.compile(r"COMMENT ON COLUMN ([\w.]+)\.(\w+) IS '((?:[^']|'')*)';")
 
@@ -28,12 +29,15 @@ class Column:
     name: str
     type: str
     description: str = ""
+    not_null: bool = False
+    primary_key: bool = False
 
 
 @dataclass
 class Table:
     name: str  # schema-qualified, e.g. public.dim_citizen
     description: str = ""
+    source: str = ""  # the migration that creates it, e.g. warehouse/003_facts.sql
     columns: dict[str, Column] = field(default_factory=dict)
 
     @property
@@ -54,11 +58,18 @@ def warehouse_tables() -> dict[str, Table]:
     for path in sorted((SQL_ROOT / "warehouse").glob("[0-9][0-9][0-9]_*.sql")):
         text = path.read_text()
         for m in _CREATE.finditer(text):
-            table = tables.setdefault(m["name"], Table(m["name"]))
+            table = tables.setdefault(m["name"], Table(m["name"], source=f"warehouse/{path.name}"))
             for line in m["body"].splitlines():
                 c = _COLUMN.match(line)
                 if c and c["col"] not in _NOT_COLUMNS:
-                    table.columns[c["col"]] = Column(c["col"], re.sub(r"\s+", "", c["type"]) if "(" in c["type"] else c["type"])
+                    key = "PRIMARY KEY" in line
+                    table.columns[c["col"]] = Column(
+                        c["col"], re.sub(r"\s+", "", c["type"]) if "(" in c["type"] else c["type"],
+                        not_null=key or "NOT NULL" in line, primary_key=key,
+                    )
+            for pk in _TABLE_PRIMARY_KEY.finditer(m["body"]):
+                for col in pk[1].split(","):
+                    table.columns[col.strip()].primary_key = table.columns[col.strip()].not_null = True
         for name, comment in _TABLE_COMMENT.findall(text):
             tables[name].description = comment.replace("''", "'")
         for name, col, comment in _COLUMN_COMMENT.findall(text):
