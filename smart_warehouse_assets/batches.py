@@ -8,6 +8,7 @@ A process killed mid-load leaves its batch 'running' and none of its rows.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -59,6 +60,14 @@ class Batch:
         }
 
 
+def run_id_of(context: dg.AssetExecutionContext) -> str:
+    """The Dagster run id; a direct invocation (no run, as in the benchmark) gets one of its own."""
+    try:
+        return context.run.run_id
+    except Exception:  # Dagster raises DagsterInvalidPropertyError, not exported at top level
+        return f"direct-{uuid.uuid4()}"
+
+
 @contextmanager
 def open_batch(
     context: dg.AssetExecutionContext, warehouse: PostgresResource, days: DayRange | None = None
@@ -67,7 +76,7 @@ def open_batch(
     with warehouse.connect(autocommit=True) as conn:
         batch_id = conn.execute(
             _OPEN,
-            (context.run.run_id, asset_key, days.label if days else None,
+            (run_id_of(context), asset_key, days.label if days else None,
              days.first if days else None, days.last if days else None),
         ).fetchone()[0]
     context.log.info(f"etl batch {batch_id} opened for {asset_key} {days.label if days else ''}".rstrip())

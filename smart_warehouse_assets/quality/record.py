@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import dagster as dg
 from psycopg.types.json import Jsonb
 
+from smart_warehouse_assets.batches import run_id_of
 from smart_warehouse_assets.quality.spec import ERROR, WARN, Check, CheckScope, Observation
 
 _INSERT = """
@@ -49,12 +50,13 @@ def evaluate(
 ) -> Iterator[dg.AssetCheckResult]:
     """Evaluate the selected checks, record every verdict, yield one result per check."""
     asset = asset_key.to_user_string()
+    run_id = run_id_of(context)
     selected = {k.name for k in context.selected_asset_check_keys if k.asset_key == asset_key}
     for check in checks:
         if check.name not in selected:
             continue
         observations = check.evaluate(scope)
-        record(scope, context.run.run_id, asset, batch_id, check, observations)
+        record(scope, run_id, asset, batch_id, check, observations)
         failed = [o for o in observations if not o.passed]
         severity = ERROR if any(o.severity == ERROR for o in failed) else (WARN if failed else ERROR)
         description = (

@@ -52,18 +52,19 @@ def query_rows(scope: CheckScope, query: sql.Composable, params: dict | None = N
 
 
 def count_offending(name: str, description: str, table: str, date_key: str, offending: str | sql.Composable,
-                    sample: str | sql.Composable, severity: str = ERROR, blocking: bool = True) -> Check:
-    """Rows of ``table`` matching the SQL condition ``offending`` (alias t); expected none."""
+                    sample: str | sql.Composable, severity: str = ERROR, blocking: bool = True,
+                    joins: sql.Composable = sql.SQL("")) -> Check:
+    """Rows of ``table`` (alias t, plus ``joins``) matching ``offending``; expected none."""
     offending = sql.SQL(offending) if isinstance(offending, str) else offending
     sample = sql.SQL(sample) if isinstance(sample, str) else sample
 
     def evaluate(scope: CheckScope) -> list[Observation]:
         where, params = day_filter(date_key, scope)
         query = sql.SQL(
-            "SELECT {day}, count(*), (array_agg({sample} ORDER BY {sample}))[1:5] FROM public.{table} t "
+            "SELECT {day}, count(*), (array_agg({sample} ORDER BY {sample}))[1:5] FROM public.{table} t {joins} "
             "WHERE {where} AND ({offending}) GROUP BY 1"
         ).format(day=DAY.format(sql.SQL("t.{}").format(Ident(date_key))), sample=sample,
-                 table=Ident(table), where=where, offending=offending)
+                 table=Ident(table), joins=joins, where=where, offending=offending)
         return per_day(scope, query_rows(scope, query, params), "= 0", lambda v: v == 0, lambda v: severity)
 
     return Check(name, description, severity, evaluate, blocking)
@@ -82,16 +83,22 @@ def unique_key(table: str, date_key: str, columns: tuple[str, ...], sample: str)
 
 def keys_resolve(table: str, date_key: str, keys: dict[str, tuple[str, str]], sample: str) -> Check:
     """Every surrogate/date key is set and found in its dimension (-1, the unknown member, is found)."""
+    # Left joins rather than NOT EXISTS under OR: the planner hashes each dimension once.
+    aliases = {col: f"k{i}" for i, col in enumerate(keys)}
+    joins = sql.SQL(" ").join(
+        sql.SQL("LEFT JOIN public.{dim} {a} ON {a}.{dim_col} = t.{col}").format(
+            dim=Ident(dim), a=Ident(aliases[col]), dim_col=Ident(dim_col), col=Ident(col))
+        for col, (dim, dim_col) in keys.items()
+    )
     missing = sql.SQL(" OR ").join(
-        sql.SQL("t.{0} IS NULL OR NOT EXISTS (SELECT 1 FROM public.{1} d WHERE d.{2} = t.{0})").format(
-            Ident(col), Ident(dim), Ident(dim_col))
+        sql.SQL("t.{0} IS NULL OR {1}.{2} IS NULL").format(Ident(col), Ident(aliases[col]), Ident(dim_col))
         for col, (dim, dim_col) in keys.items()
     )
     return count_offending(
         "keys_resolve",
         f"{', '.join(keys)} are never null and each resolves to its dimension row "
         "(dim_date included); unresolvable members must point to -1, not nowhere.",
-        table, date_key, missing, sample,
+        table, date_key, missing, sample, joins=joins,
     )
 
 
