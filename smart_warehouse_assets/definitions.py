@@ -14,9 +14,9 @@ from smart_warehouse_assets.aggregates.assets import agg_daily_applications
 from smart_warehouse_assets.catalog import table_metadata
 from smart_warehouse_assets.dimensions.assets import dimension_assets
 from smart_warehouse_assets.facts.assets import fact_assets
-from smart_warehouse_assets.jobs import warehouse_checks_job, warehouse_load_job
+from smart_warehouse_assets.jobs import observe_portals_job, warehouse_checks_job, warehouse_load_job
 from smart_warehouse_assets.resources import resource_for
-from smart_warehouse_assets.settings import DATABASES, explicit_url, url_for
+from smart_warehouse_assets.settings import DATABASES, explicit_url, has_password, url_for
 from smart_warehouse_assets.asset_factory import OWNER
 from smart_warehouse_assets.dimensions.assets import CalendarSettings
 from smart_warehouse_assets.quality.spec import QualityThresholds
@@ -35,6 +35,11 @@ def database_resources(urls: dict[str, str] | None = None) -> dict[str, dg.Confi
     for key, db in DATABASES.items():
         if urls is not None:
             url = urls[key]
+            if has_password(url):  # a literal URL is resource config: the run's snapshot keeps it
+                raise ValueError(
+                    f"the URL given for {db.name} holds a password, which Dagster would store with "
+                    f"the run; put it in PGPASSWORD or ~/.pgpass, or in {db.env_var} (read through EnvVar)"
+                )
         else:
             url = dg.EnvVar(db.env_var) if explicit_url(key) else url_for(key)
         out[resource_key(key)] = resource_for(key, url)
@@ -68,7 +73,7 @@ def build_definitions(
     return dg.Definitions(
         assets=[*portal_observers, *staging_assets, *dimension_assets, *fact_assets,
                 agg_daily_applications, *etl_control_specs],
-        jobs=[warehouse_load_job, warehouse_checks_job],
+        jobs=[warehouse_load_job, warehouse_checks_job, observe_portals_job],
         resources={**database_resources(urls), "quality": thresholds or QualityThresholds(), "calendar": CalendarSettings()},
         # Steps run in one process: a process per step costs ~3 s here; the work is in PostgreSQL.
         executor=dg.in_process_executor,

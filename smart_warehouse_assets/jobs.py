@@ -33,6 +33,12 @@ warehouse_checks_job = dg.define_asset_job(
     description="Every data-quality check on the current tables, without loading anything.",
 )
 
+observe_portals_job = dg.define_asset_job(
+    "observe_portals",
+    selection=dg.AssetSelection.groups("citizen_portal", "dept_portal", "aiml_portal", include_sources=True),
+    description="Row count and latest updated_at of every portal table the warehouse reads.",
+)
+
 
 def ensure_dagster_home() -> Path:
     """DAGSTER_HOME, defaulting to a git-ignored folder of the project, telemetry off."""
