@@ -1,66 +1,386 @@
-"""Which partitions went stale: the IST days whose source rows changed since a watermark.
+"""Which partitions went stale: the IST days whose source rows changed inside a watermark window.
 
 Decisions arrive weeks after submission, so an old submission day changes when one of its
 applications is decided; a prediction day changes when its application is decided. The
 watermark is per source table and in the source's own clock (its max ``updated_at``), so
 clock skew between servers cannot hide a change.
+
+This module is the one place for that logic. A *window* is, per source table, the change
+interval ``(since, until]``: ``since`` is the stored watermark (``public.etl_watermarks``,
+None before the first tagged run), ``until`` the source's max ``updated_at`` now, never
+ahead of the source's ``now()`` minus :data:`SETTLE` (a transaction that is still open may
+commit rows stamped a moment ago). A :class:`Plan` turns a window into the assets and
+partitions to re-materialize; its run carries the window as a tag, and only when that run
+succeeds does :func:`advance` move the watermarks to ``until`` — a failed run leaves them
+where they were, so the next evaluation asks for the same days again.
+
+What the windows cannot see: hard deletes in a portal (rows are soft-deleted through their
+``status``, which stamps ``updated_at``) and rows written with an ``updated_at`` earlier
+than a watermark already passed (a back-dated change). The weekly full reload repairs both.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 
+import dagster as dg
 from psycopg import sql
 
+from smart_warehouse_assets.partitions import daily_partitions, parse_day
 from smart_warehouse_assets.resources import PostgresResource
+from smart_warehouse_assets.settings import DATABASES
 
-WATCHED = {  # source table -> (portal, event column)
-    "service_applications": ("citizen", "submitted_at"),
-    "processing_actions": ("dept", "action_at"),
-    "predictions": ("aiml", "predicted_at"),
-}
+SETTLE = timedelta(minutes=1)
+WINDOW_TAG = "smart/watermark_window"
+TRIGGER_TAG = "smart/trigger"
+PARTITIONS_TAG = "smart/changed_partitions"
+RANGE_START_TAG = "dagster/asset_partition_range_start"
+RANGE_END_TAG = "dagster/asset_partition_range_end"
 
+
+@dataclass(frozen=True)
+class Source:
+    """A portal table the warehouse reads, and what to re-materialize when it changes."""
+
+    portal: str  # key in settings.DATABASES
+    table: str
+    assets: tuple[str, ...]  # asset keys (user strings), upstream first
+    event: str | None = None  # event column: the IST day of a row is its fact partition
+    feeds: str = "true"  # which rows reach the warehouse (a constant SQL condition)
+
+    @property
+    def name(self) -> str:
+        return f"{DATABASES[self.portal].name}.{self.table}"
+
+    @property
+    def partitioned(self) -> bool:
+        return self.event is not None
+
+
+APPLICATIONS = Source(
+    "citizen", "service_applications", event="submitted_at",
+    assets=("staging/service_applications", "fact_service_applications", "agg_daily_applications"),
+)
+ACTIONS = Source(
+    "dept", "processing_actions", event="action_at",
+    assets=("staging/processing_actions", "fact_application_processing"),
+)
+PREDICTIONS = Source(
+    "aiml", "predictions", event="predicted_at", feeds="use_case_code = 'ELIGIBILITY_SCORING'",
+    assets=("staging/predictions", "fact_eligibility_scoring"),
+)
+SOURCES: tuple[Source, ...] = (
+    APPLICATIONS, ACTIONS, PREDICTIONS,
+    Source("citizen", "citizens", assets=("staging/citizens", "dim_citizen")),
+    Source("citizen", "schemes", assets=("staging/schemes", "dim_scheme")),
+    Source("dept", "departments", assets=("staging/departments", "dim_department")),
+)
+SOURCE_BY_NAME = {s.name: s for s in SOURCES}
+
+# Every warehouse asset a load can materialize, split by partitioning. dim_date is a
+# calendar computed in Python: no source feeds it, the nightly and weekly loads rebuild it.
+PARTITIONED_ASSETS: tuple[str, ...] = tuple(a for s in SOURCES if s.partitioned for a in s.assets)
+UNPARTITIONED_ASSETS: tuple[str, ...] = ("dim_date", *(a for s in SOURCES if not s.partitioned for a in s.assets))
+
+_CURRENT = """
+SELECT max(updated_at) FILTER (WHERE updated_at <= now() - %(settle)s) FROM public.{table} WHERE {feeds}
+"""
 _DAYS = """
 SELECT DISTINCT ({event} AT TIME ZONE 'Asia/Kolkata')::date
-FROM public.{table} WHERE updated_at > %s AND {event} IS NOT NULL
+FROM public.{table}
+WHERE updated_at > coalesce(%(since)s::timestamptz, '-infinity') AND updated_at <= %(until)s
+  AND {event} IS NOT NULL AND {feeds}
 """
-_CHANGED_APPLICATIONS = "SELECT application_id FROM public.service_applications WHERE updated_at > %s"
+_CHANGED_ROWS = """
+SELECT count(*) FROM public.{table}
+WHERE updated_at > coalesce(%(since)s::timestamptz, '-infinity') AND updated_at <= %(until)s AND {feeds}
+"""
+_CHANGED_APPLICATIONS = """
+SELECT application_id FROM public.service_applications
+WHERE updated_at > %(since)s AND updated_at <= %(until)s
+"""
+# A prediction's fact row shows its application's outcome: deciding an application changes
+# the prediction's day although the prediction row itself did not change.
 _PREDICTION_DAYS_OF = """
 SELECT DISTINCT (predicted_at AT TIME ZONE 'Asia/Kolkata')::date
-FROM public.predictions WHERE application_id = ANY(%s) AND use_case_code = 'ELIGIBILITY_SCORING'
+FROM public.predictions WHERE application_id = ANY(%(apps)s) AND use_case_code = 'ELIGIBILITY_SCORING'
+"""
+_STORED = "SELECT source_database, source_table, watermark FROM public.etl_watermarks"
+_LOCK_STORED = """
+SELECT watermark FROM public.etl_watermarks WHERE source_database = %s AND source_table = %s FOR UPDATE
+"""
+_UPSERT = """
+INSERT INTO public.etl_watermarks (source_database, source_table, watermark, run_id)
+VALUES (%(db)s, %(table)s, %(watermark)s, %(run)s)
+ON CONFLICT (source_database, source_table) DO UPDATE
+SET watermark = EXCLUDED.watermark, run_id = EXCLUDED.run_id, advanced_at = clock_timestamp()
+"""
+_HISTORY = """
+INSERT INTO public.etl_watermark_history
+    (source_database, source_table, previous_watermark, watermark, window_start, run_id)
+VALUES (%(db)s, %(table)s, %(previous)s, %(watermark)s, %(since)s, %(run)s)
 """
 
 
-def watermarks(portals: dict[str, PostgresResource]) -> dict[str, datetime | None]:
-    """The current max(updated_at) of each watched source table."""
-    out = {}
-    for table, (portal, _) in WATCHED.items():
+def _stmt(template: str, source: Source) -> sql.Composed:
+    return sql.SQL(template).format(
+        table=sql.Identifier(source.table),
+        event=sql.Identifier(source.event) if source.event else sql.SQL("NULL"),
+        feeds=sql.SQL(source.feeds),
+    )
+
+
+# ------------------------------------------------------------------ watermarks and windows
+
+
+def current_watermarks(portals: Mapping[str, PostgresResource]) -> dict[str, datetime | None]:
+    """Per source, the latest settled ``updated_at`` in the source's own clock (None if empty)."""
+    out: dict[str, datetime | None] = {}
+    for portal in dict.fromkeys(s.portal for s in SOURCES):
         with portals[portal].connect() as conn:
-            out[table] = conn.execute(
-                sql.SQL("SELECT max(updated_at) FROM public.{}").format(sql.Identifier(table))
+            for source in (s for s in SOURCES if s.portal == portal):
+                out[source.name] = conn.execute(_stmt(_CURRENT, source), {"settle": SETTLE}).fetchone()[0]
+    return out
+
+
+def stored_watermarks(warehouse: PostgresResource) -> dict[str, datetime | None]:
+    """The watermarks in ``public.etl_watermarks`` (None for a source never covered)."""
+    with warehouse.connect() as conn:
+        rows = conn.execute(_STORED).fetchall()
+    stored = {f"{db}.{table}": mark for db, table, mark in rows}
+    return {s.name: stored.get(s.name) for s in SOURCES}
+
+
+@dataclass(frozen=True)
+class Window:
+    """Per source, the change interval (since, until]; since None means "from the beginning"."""
+
+    since: dict[str, datetime | None]
+    until: dict[str, datetime | None]
+
+    def to_tag(self) -> str:
+        iso = lambda t: t.isoformat() if t else None  # noqa: E731
+        return json.dumps({name: [iso(self.since.get(name)), iso(self.until.get(name))] for name in self.until},
+                          sort_keys=True, separators=(",", ":"))
+
+    @classmethod
+    def from_tag(cls, value: str) -> Window:
+        parse = lambda t: datetime.fromisoformat(t) if t else None  # noqa: E731
+        raw = json.loads(value)
+        return cls(since={k: parse(v[0]) for k, v in raw.items()}, until={k: parse(v[1]) for k, v in raw.items()})
+
+
+def open_window(portals: Mapping[str, PostgresResource], warehouse: PostgresResource, *, full: bool = False) -> Window:
+    """From the stored watermarks (or from the beginning, for a full reload) to now."""
+    until = current_watermarks(portals)
+    since = {name: None for name in until} if full else stored_watermarks(warehouse)
+    return Window(since=since, until=until)
+
+
+def changed_days(
+    portals: Mapping[str, PostgresResource],
+    since: Mapping[str, datetime | None],
+    until: Mapping[str, datetime | None] | None = None,
+) -> dict[str, set[date]]:
+    """Per partitioned asset, the IST days whose rows changed in (since, until] of their sources."""
+    until = until if until is not None else current_watermarks(portals)
+    days: dict[str, set[date]] = {}
+    for source in (s for s in SOURCES if s.partitioned):
+        if until.get(source.name) is None:
+            days[source.name] = set()
+            continue
+        with portals[source.portal].connect() as conn:
+            rows = conn.execute(_stmt(_DAYS, source), {"since": since.get(source.name), "until": until[source.name]})
+            days[source.name] = {d for (d,) in rows}
+    # Decided applications change the outcome shown next to their predictions.
+    apps_since, apps_until = since.get(APPLICATIONS.name), until.get(APPLICATIONS.name)
+    if apps_since is not None and apps_until is not None:  # since None: every day is in already
+        with portals[APPLICATIONS.portal].connect() as conn:
+            apps = [a for (a,) in conn.execute(_CHANGED_APPLICATIONS, {"since": apps_since, "until": apps_until})]
+        if apps:
+            with portals[PREDICTIONS.portal].connect() as conn:
+                days[PREDICTIONS.name] |= {d for (d,) in conn.execute(_PREDICTION_DAYS_OF, {"apps": apps})}
+    return {asset: set(days[s.name]) for s in SOURCES if s.partitioned for asset in s.assets}
+
+
+def changed_members(
+    portals: Mapping[str, PostgresResource], since: Mapping[str, datetime | None], until: Mapping[str, datetime | None]
+) -> dict[str, int]:
+    """Per dimension source, how many of its rows changed in the window."""
+    out = {}
+    for source in (s for s in SOURCES if not s.partitioned):
+        if until.get(source.name) is None:
+            out[source.name] = 0
+            continue
+        with portals[source.portal].connect() as conn:
+            out[source.name] = conn.execute(
+                _stmt(_CHANGED_ROWS, source), {"since": since.get(source.name), "until": until[source.name]}
             ).fetchone()[0]
     return out
 
 
-def changed_days(portals: dict[str, PostgresResource], since: dict[str, datetime | None]) -> dict[str, set[date]]:
-    """Per fact asset, the IST days whose rows changed after ``since`` (per source table)."""
-    floor = datetime(1900, 1, 1).astimezone()
-    days: dict[str, set[date]] = {}
-    for table, (portal, event) in WATCHED.items():
-        with portals[portal].connect() as conn:
-            rows = conn.execute(
-                sql.SQL(_DAYS).format(event=sql.Identifier(event), table=sql.Identifier(table)),
-                (since.get(table) or floor,),
-            ).fetchall()
-        days[table] = {d for (d,) in rows}
-    with portals["citizen"].connect() as conn:
-        apps = [a for (a,) in conn.execute(_CHANGED_APPLICATIONS, (since.get("service_applications") or floor,))]
-    if apps:
-        with portals["aiml"].connect() as conn:
-            days["predictions"] |= {d for (d,) in conn.execute(_PREDICTION_DAYS_OF, (apps,))}
-    return {
-        "fact_service_applications": days["service_applications"],
-        "agg_daily_applications": days["service_applications"],
-        "fact_application_processing": days["processing_actions"],
-        "fact_eligibility_scoring": days["predictions"],
-    }
+# ------------------------------------------------------------------ the plan of one run
+
+
+def partition_days(now: datetime | None = None) -> tuple[date, date] | None:
+    """First and last day that exist as partitions at ``now`` (None before the start)."""
+    keys = daily_partitions.get_partition_keys(current_time=now)
+    return (parse_day(keys[0]), parse_day(keys[-1])) if keys else None
+
+
+def compress(days: Iterable[date]) -> str:
+    """Days as comma-separated runs, e.g. "2026-09-01...2026-09-08,2026-09-10"."""
+    out: list[str] = []
+    ordered = sorted(set(days))
+    i = 0
+    while i < len(ordered):
+        j = i
+        while j + 1 < len(ordered) and ordered[j + 1] == ordered[j] + timedelta(days=1):
+            j += 1
+        out.append(ordered[i].isoformat() if i == j else f"{ordered[i]}...{ordered[j]}")
+        i = j + 1
+    return ",".join(out)
+
+
+def expand(value: str) -> set[date]:
+    """The inverse of :func:`compress`."""
+    days: set[date] = set()
+    for part in filter(None, value.split(",")):
+        first, _, last = part.partition("...")
+        a, b = parse_day(first), parse_day(last or first)
+        days |= {a + timedelta(days=i) for i in range((b - a).days + 1)}
+    return days
+
+
+@dataclass
+class Plan:
+    """What one run re-materializes: the assets, the exact days per partitioned asset, and
+    the watermark window it covers. Days outside the existing partitions (today's, which is
+    not a partition until tomorrow; days before the first partition) are ``deferred``:
+    the nightly load always takes yesterday, so today's changes are loaded then."""
+
+    window: Window
+    days: dict[str, set[date]]
+    unpartitioned: set[str] = field(default_factory=set)
+    deferred: dict[str, set[date]] = field(default_factory=dict)
+
+    @property
+    def all_days(self) -> set[date]:
+        return set().union(*self.days.values()) if self.days else set()
+
+    def span(self) -> tuple[date, date] | None:
+        days = self.all_days
+        return (min(days), max(days)) if days else None
+
+    def asset_keys(self) -> list[dg.AssetKey]:
+        names = [a for a in (*UNPARTITIONED_ASSETS, *PARTITIONED_ASSETS)
+                 if a in self.unpartitioned or self.days.get(a)]
+        return [dg.AssetKey.from_user_string(a) for a in names]
+
+    def is_empty(self) -> bool:
+        return not self.asset_keys()
+
+    def tags(self, trigger: str) -> dict[str, str]:
+        tags = {TRIGGER_TAG: trigger, WINDOW_TAG: self.window.to_tag()}
+        span = self.span()
+        if span:
+            tags[RANGE_START_TAG], tags[RANGE_END_TAG] = span[0].isoformat(), span[1].isoformat()
+            tags[PARTITIONS_TAG] = json.dumps(
+                {a: compress(d) for a, d in sorted(self.days.items()) if d}, separators=(",", ":")
+            )
+        return tags
+
+    def run_request(self, trigger: str, run_key: str | None = None) -> dg.RunRequest:
+        return dg.RunRequest(run_key=run_key, asset_selection=self.asset_keys(), tags=self.tags(trigger))
+
+    def describe(self) -> str:
+        parts = [f"{a}: {compress(d)}" for a, d in sorted(self.days.items()) if d]
+        parts += sorted(self.unpartitioned)
+        return "; ".join(parts) or "nothing"
+
+
+def plan(
+    portals: Mapping[str, PostgresResource],
+    warehouse: PostgresResource,
+    *,
+    now: datetime | None = None,
+    full: bool = False,
+    also_days: Iterable[date] = (),
+    also_assets: Iterable[str] = (),
+) -> Plan:
+    """The run that loads every change since the stored watermarks (or everything, ``full``).
+
+    ``also_days`` are added to every partitioned asset (the nightly load's yesterday) and
+    ``also_assets`` to the unpartitioned ones (the nightly load rebuilds every dimension).
+    """
+    window = open_window(portals, warehouse, full=full)
+    bounds = partition_days(now)
+    if full:
+        every = set() if bounds is None else {
+            bounds[0] + timedelta(days=i) for i in range((bounds[1] - bounds[0]).days + 1)
+        }
+        wanted = {a: set(every) for a in PARTITIONED_ASSETS}
+        unpartitioned = set(UNPARTITIONED_ASSETS)
+    else:
+        wanted = changed_days(portals, window.since, window.until)
+        members = changed_members(portals, window.since, window.until)
+        unpartitioned = {a for name, n in members.items() if n for a in SOURCE_BY_NAME[name].assets}
+    extra = set(also_days)
+    for asset in PARTITIONED_ASSETS:
+        wanted.setdefault(asset, set()).update(extra)
+    unpartitioned |= set(also_assets)
+    days, deferred = {}, {}
+    for asset, wanted_days in wanted.items():
+        inside = {d for d in wanted_days if bounds and bounds[0] <= d <= bounds[1]}
+        days[asset] = inside
+        if wanted_days - inside:
+            deferred[asset] = wanted_days - inside
+    return Plan(window=window, days=days, unpartitioned=unpartitioned, deferred=deferred)
+
+
+# ------------------------------------------------------------------ after a successful run
+
+
+def advance(warehouse: PostgresResource, window: Window, run_id: str) -> dict[str, tuple[datetime | None, datetime]]:
+    """Move each watermark to the window's ``until``, once the run that loaded it succeeded.
+
+    A source moves only if the run's window starts at or before the stored watermark (or the
+    run loaded everything): then stored and loaded changes leave no gap. Watermarks never move
+    back, so applying the same run twice, or an older run late, changes nothing.
+    Returns the moves made: source -> (previous, new).
+    """
+    moved: dict[str, tuple[datetime | None, datetime]] = {}
+    with warehouse.transaction() as conn:
+        conn.execute("SELECT pg_advisory_xact_lock(hashtextextended('etl_watermarks', 0))")
+        for name, until in sorted(window.until.items()):
+            source = SOURCE_BY_NAME.get(name)
+            if source is None or until is None:
+                continue
+            since = window.since.get(name)
+            db = DATABASES[source.portal].name
+            row = conn.execute(_LOCK_STORED, (db, source.table)).fetchone()
+            stored = row[0] if row else None
+            if since is not None and (stored is None or since > stored):
+                continue  # the run did not load (stored, since]: moving would skip those changes
+            if stored is not None and until <= stored:
+                continue
+            params = {"db": db, "table": source.table, "watermark": until, "run": run_id,
+                      "previous": stored, "since": since}
+            conn.execute(_UPSERT, params)
+            conn.execute(_HISTORY, params)
+            moved[name] = (stored, until)
+    return moved
+
+
+def window_of(tags: Mapping[str, str]) -> Window | None:
+    """The watermark window a run was asked to load, if it carries one."""
+    value = tags.get(WINDOW_TAG)
+    if not value:
+        return None
+    try:
+        return Window.from_tag(value)
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError):
+        return None
