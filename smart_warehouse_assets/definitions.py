@@ -15,6 +15,7 @@ from smart_warehouse_assets.catalog import table_metadata
 from smart_warehouse_assets.dimensions.assets import dimension_assets
 from smart_warehouse_assets.facts.assets import fact_assets
 from smart_warehouse_assets.jobs import observe_portals_job, warehouse_checks_job, warehouse_load_job
+from smart_warehouse_assets.operations.definitions import operation_schedules, operation_sensors
 from smart_warehouse_assets.resources import resource_for
 from smart_warehouse_assets.settings import DATABASES, explicit_url, has_password, url_for
 from smart_warehouse_assets.asset_factory import OWNER
@@ -74,6 +75,8 @@ def build_definitions(
         assets=[*portal_observers, *staging_assets, *dimension_assets, *fact_assets,
                 agg_daily_applications, *etl_control_specs],
         jobs=[warehouse_load_job, warehouse_checks_job, observe_portals_job],
+        schedules=operation_schedules,
+        sensors=operation_sensors,
         resources={**database_resources(urls), "quality": thresholds or QualityThresholds(), "calendar": CalendarSettings()},
         # Steps run in one process: a process per step costs ~3 s here; the work is in PostgreSQL.
         executor=dg.in_process_executor,

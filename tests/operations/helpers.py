@@ -34,13 +34,24 @@ def record_full_load(urls: dict[str, str], run_id: str = "initial-load") -> None
 
 
 def execute_request(urls: dict[str, str], request: dg.RunRequest, instance: dg.DagsterInstance,
-                    raise_on_error: bool = True) -> dg.ExecuteInProcessResult:
-    """Run what a schedule or sensor asked for, in process: its job, assets and tags."""
+                    raise_on_error: bool = True, retries: bool = True) -> dg.ExecuteInProcessResult:
+    """Run what a schedule or sensor asked for, in process: its job, assets and tags.
+    ``retries=False`` turns the assets' retry policies off (a failure the test wants at once)."""
     job = build_definitions(urls).resolve_job_def("warehouse_load")
+    run_config: dict = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+    if not retries:
+        run_config["execution"] = {"config": {"retries": {"disabled": {}}}}
     return job.execute_in_process(
         instance=instance, asset_selection=request.asset_selection, tags=dict(request.tags),
-        raise_on_error=raise_on_error,
-        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+        raise_on_error=raise_on_error, run_config=run_config,
+    )
+
+
+def load_request(first: date, last: date, *assets: str) -> dg.RunRequest:
+    """The request for ``assets`` (user strings) over first..last, as a schedule would make it."""
+    return dg.RunRequest(
+        asset_selection=[dg.AssetKey.from_user_string(a) for a in assets],
+        tags={changes.RANGE_START_TAG: first.isoformat(), changes.RANGE_END_TAG: last.isoformat()},
     )
 
 
