@@ -6,6 +6,7 @@ import json
 import os
 import sys
 import time
+from pathlib import Path
 
 import click
 
@@ -204,6 +205,55 @@ def ui(port) -> None:
     jobs.ensure_dagster_home()
     os.chdir(jobs.PROJECT_ROOT)
     os.execv(sys.executable, [sys.executable, "-m", "dagster", "dev", "-h", "127.0.0.1", "-p", str(port)])
+
+
+def _default_backup_folder():
+    from smart_warehouse_assets.jobs import PROJECT_ROOT
+
+    return PROJECT_ROOT / ".smart-warehouse" / "backups"
+
+
+@main.command()
+@click.option("--to", "folder", type=click.Path(file_okay=False, path_type=Path),
+              default=None, help="Folder for the dumps (default: .smart-warehouse/backups).")
+@click.option("--portals", is_flag=True, help="Also back up each portal database (citizen, dept, aiml, monitor).")
+def backup(folder, portals) -> None:
+    """Dump the warehouse (and the portals) with pg_dump, custom format, plus a checksum manifest."""
+    from smart_warehouse_assets.operations import backup as backups
+    from smart_warehouse_assets.settings import PORTALS
+
+    urls = _urls()
+    folder = folder or _default_backup_folder()
+    for key in ("warehouse", *(PORTALS if portals else ())):
+        try:
+            backups.backup(urls[key], folder, key=key, log=click.echo)
+        except backups.BackupError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+@main.command()
+@click.argument("dump", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--into", "target", required=True,
+              help="Database to restore into: a name on the backed-up database's server, or a libpq URL.")
+@click.option("--clean", is_flag=True, help="Drop the dump's objects from a non-empty target first.")
+@click.option("--jobs", type=click.IntRange(1, 32), default=1, show_default=True,
+              help="Parallel restore jobs (1 restores in a single transaction).")
+@click.option("--no-verify", is_flag=True, help="Skip comparing table checksums with the manifest.")
+def restore(dump, target, clean, jobs, no_verify) -> None:
+    """Restore a dump made by `backup` into a new (or --clean) database and verify it."""
+    from smart_warehouse_assets.operations import backup as backups
+    from smart_warehouse_assets.settings import with_dbname
+
+    manifest = backups.read_manifest(dump) or {}
+    if "://" in target or "=" in target:
+        url = target
+    else:
+        key = manifest.get("key") if manifest.get("key") in DATABASES else "warehouse"
+        url = with_dbname(_urls()[key], target)
+    try:
+        backups.restore(dump, url, clean=clean, jobs=jobs, verify=not no_verify, log=click.echo)
+    except backups.BackupError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 if __name__ == "__main__":
