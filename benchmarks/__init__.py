@@ -1,0 +1,1 @@
+"""Benchmarks: the warehouse load against the raw COPY floor, at several scales."""

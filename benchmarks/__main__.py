@@ -1,0 +1,97 @@
+"""`python -m benchmarks [--scales 1,10,30] [--repeat 3] [--json PATH]`: measure and print the table.
+
+Each scale gets its own throwaway databases (dropped at the end). Each measured stage runs
+in a fresh process so its peak resident memory is its own:
+
+- floor: every source row the warehouse reads, moved out of the portals and into plain
+  warehouse tables by binary COPY, no transformation — the fastest this stack moves rows;
+- full_load: every asset over every partition in one single-run load, Dagster in-process;
+- direct: the same asset functions invoked directly, without a Dagster run;
+- dagster_cli: the same full load through `smart-warehouse load` with a persistent
+  (SQLite) Dagster instance, as a user runs it — minus `direct`, Dagster's overhead;
+- increment: `simulate --days 1`, then dimensions + the new day + the changed partitions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from benchmarks import workbench
+
+STAGES = ("floor", "full_load", "direct", "dagster_cli")
+
+
+def _stage(scale: float, stage: str, prefix: str) -> dict:
+    out = subprocess.run(
+        [sys.executable, "-m", "benchmarks.worker", stage, "--scale", str(scale), "--prefix", prefix],
+        capture_output=True, text=True, env=workbench.env_for(prefix, scale),
+    )
+    if out.returncode != 0:
+        raise SystemExit(f"stage {stage} at scale {scale} failed:\n{out.stderr[-4000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def measure(scale: float, repeat: int) -> list[dict]:
+    prefix = workbench.prefix_for(scale)
+    results = []
+    try:
+        results.append(_stage(scale, "setup", prefix))
+        for stage in STAGES:
+            runs = [_stage(scale, stage, prefix) for _ in range(repeat)]
+            best = sorted(runs, key=lambda r: r["seconds"])[len(runs) // 2]  # the median run
+            best["runs_seconds"] = [r["seconds"] for r in runs]
+            results.append(best)
+        results.append(_stage(scale, "increment", prefix))
+    finally:
+        workbench.drop_all(prefix)
+    floor = next(r["seconds"] for r in results if r["stage"] == "floor")
+    direct = next(r["seconds"] for r in results if r["stage"] == "direct")
+    for r in results:
+        r["ratio_to_floor"] = round(r["seconds"] / floor, 2) if r["stage"] != "setup" else None
+        if r["stage"] == "dagster_cli":
+            r["dagster_overhead_seconds"] = round(r["seconds"] - direct, 1)
+    return results
+
+
+def print_table(rows: list[dict]) -> None:
+    print(f"\n{'scale':>6} {'stage':<12} {'rows':>12} {'seconds':>9} {'rows/s':>10} {'x floor':>8} {'peak MB':>8}")
+    for r in rows:
+        ratio = "" if r.get("ratio_to_floor") is None else f"{r['ratio_to_floor']:.2f}"
+        print(f"{r['scale']:>6} {r['stage']:<12} {r['rows']:>12,} {r['seconds']:>9.1f} "
+              f"{r['rows_per_s']:>10,.0f} {ratio:>8} {r['peak_rss_mb']:>8.0f}")
+    for r in rows:
+        if r["stage"] == "full_load" and r.get("per_asset_seconds"):
+            slowest = sorted(r["per_asset_seconds"].items(), key=lambda kv: -kv[1])[:5]
+            print(f"  scale {r['scale']} full load, slowest assets: "
+                  + ", ".join(f"{a} {s:.1f}s" for a, s in slowest))
+        if r["stage"] == "dagster_cli":
+            print(f"  scale {r['scale']}: Dagster overhead (persistent instance) {r['dagster_overhead_seconds']}s")
+        if r["stage"] == "increment":
+            print(f"  scale {r['scale']} increment: {r['detail']}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
+    parser.add_argument("--scales", default="10", help="comma-separated scales (default 10)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per stage; the median is kept")
+    parser.add_argument("--json", type=Path, help="also write the results as JSON here")
+    args = parser.parse_args(argv)
+    scales = [float(s) for s in args.scales.split(",")]
+    if any(s <= 0 or s > 100 for s in scales) or not 1 <= args.repeat <= 9:
+        parser.error("scales must lie in (0, 100] and --repeat in 1..9")
+    rows = []
+    for scale in scales:
+        rows += measure(scale, args.repeat)
+        print_table([r for r in rows if r["scale"] == scale])
+    print_table(rows)
+    if args.json:
+        args.json.write_text(json.dumps({"machine": workbench.machine(), "results": rows}, indent=2, default=str))
+        print(f"\nwritten: {args.json}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,72 @@
+"""Throwaway databases for one benchmark scale, and the environment its stages run in."""
+
+from __future__ import annotations
+
+import os
+import platform
+from datetime import date, datetime, timedelta
+
+import psycopg
+from psycopg import sql
+
+from smart_warehouse_assets.partitions import IST
+from smart_warehouse_assets.settings import DATABASES, derived_url, with_dbname
+
+DAYS = 90
+
+
+def prefix_for(scale: float) -> str:
+    return f"bench_{os.getpid()}_{str(scale).replace('.', '_')}"
+
+
+def seed_start() -> date:
+    """The seeded period ends four days ago, so `simulate --days 1` lands in the past."""
+    return datetime.now(IST).date() - timedelta(days=DAYS + 3)
+
+
+def urls(prefix: str) -> dict[str, str]:
+    admin = derived_url("postgres")
+    return {key: with_dbname(admin, f"{prefix}_{key}") for key in DATABASES}
+
+
+def template_url(prefix: str) -> str:
+    return with_dbname(derived_url("postgres"), f"{prefix}_tmpl_warehouse")
+
+
+def env_for(prefix: str, scale: float) -> dict[str, str]:
+    env = dict(os.environ, SMART_PARTITION_START=seed_start().isoformat(), DAGSTER_DISABLE_TELEMETRY="1")
+    env.update({db.env_var: urls(prefix)[key] for key, db in DATABASES.items()})
+    return env
+
+
+def admin() -> psycopg.Connection:
+    return psycopg.connect(derived_url("postgres"), autocommit=True)
+
+
+def recreate_warehouse(prefix: str) -> None:
+    """A fresh, migrated, empty warehouse, copied from the scale's template."""
+    target = f"{prefix}_warehouse"
+    with admin() as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(target)))
+        conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+            sql.Identifier(target), sql.Identifier(f"{prefix}_tmpl_warehouse")))
+
+
+def drop_all(prefix: str) -> None:
+    with admin() as conn:
+        names = [n for (n,) in conn.execute("SELECT datname FROM pg_database WHERE datname LIKE %s",
+                                            (prefix + "\\_%",))]
+        for name in names:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def machine() -> dict:
+    with admin() as conn:
+        version = conn.execute("SHOW server_version").fetchone()[0]
+    return {
+        "cpus": os.cpu_count(),
+        "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
+        "python": platform.python_version(),
+        "postgresql": version,
+        "platform": platform.platform(),
+    }

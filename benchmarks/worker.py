@@ -1,0 +1,215 @@
+"""One benchmark stage in its own process; prints one JSON line with its figures."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import timedelta
+
+import psycopg
+from psycopg import sql
+
+from benchmarks import workbench
+from smart_warehouse_assets.migrations import SQL_ROOT, ensure_database, migrate
+
+# What the warehouse reads from each portal: the same rows and columns as staging's selects.
+FLOOR_SOURCES = {
+    "citizens": ("citizen", "SELECT citizen_id, gender, extract(year FROM date_of_birth)::integer, city, district,"
+                 " state, status, created_at, updated_at FROM public.citizens"),
+    "schemes": ("citizen", "SELECT scheme_id, scheme_code, scheme_name, category, department_code, benefit_amount,"
+                " sla_days, status, created_at, updated_at FROM public.schemes"),
+    "departments": ("dept", "SELECT department_id, department_code, department_name, parent_department_id,"
+                    " department_type, district, status, created_at, updated_at FROM public.departments"),
+    "service_applications": ("citizen", "SELECT application_id, application_number, citizen_id, scheme_id, status,"
+                             " channel, submitted_at, decided_at, amount_requested, amount_approved, updated_at"
+                             " FROM public.service_applications WHERE submitted_at IS NOT NULL"),
+    "processing_actions": ("dept", "SELECT action_id, application_id, department_id, action_type, action_at,"
+                           " step_number, updated_at FROM public.processing_actions WHERE status <> 'deleted'"),
+    "predictions": ("aiml", "SELECT p.prediction_id, p.application_id, p.citizen_id, p.scheme_id, m.model_name,"
+                    " m.model_version, p.eligibility_score, p.confidence_score, p.predicted_label, p.predicted_at,"
+                    " p.updated_at FROM public.predictions p JOIN public.ml_models m USING (model_id)"
+                    " WHERE p.use_case_code = 'ELIGIBILITY_SCORING' AND p.status <> 'deleted'"),
+}
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def setup(scale: float, prefix: str) -> dict:
+    from smart_warehouse_assets.synthetic.generator import seed
+
+    urls = workbench.urls(prefix)
+    tmpl = workbench.template_url(prefix)
+    for key, url in (*urls.items(), ("warehouse", tmpl)):
+        ensure_database(url)
+        migrate(url, SQL_ROOT / key)
+    started = time.perf_counter()
+    manifest = seed({k: v for k, v in urls.items() if k != "warehouse"}, scale=scale,
+                    start=workbench.seed_start(), days=workbench.DAYS, log=lambda *_: None)
+    seconds = time.perf_counter() - started
+    rows = sum(manifest["rows"].values())
+    return {"stage": "setup", "rows": rows, "seconds": seconds, "detail": "seed of the four portals"}
+
+
+def floor(scale: float, prefix: str) -> dict:
+    """Read every needed source row and write it, untransformed, by binary COPY."""
+    urls = workbench.urls(prefix)
+    workbench.recreate_warehouse(prefix)
+    rows = 0
+    with psycopg.connect(urls["warehouse"], autocommit=True) as wh:
+        started = time.perf_counter()
+        for table, (portal, select) in FLOOR_SOURCES.items():
+            with psycopg.connect(urls[portal]) as src:
+                target = sql.Identifier(f"floor_{table}")
+                columns = src.execute(sql.SQL("SELECT * FROM ({}) s LIMIT 0").format(sql.SQL(select))).description
+                ddl = sql.SQL(", ").join(
+                    sql.SQL("{} {}").format(sql.Identifier(f"c{i}"), sql.SQL(_pg_type(src, c.type_code)))
+                    for i, c in enumerate(columns))
+                wh.execute(sql.SQL("CREATE TABLE {} ({})").format(target, ddl))
+                with src.cursor().copy(sql.SQL("COPY ({}) TO STDOUT (FORMAT binary)").format(sql.SQL(select))) as cin, \
+                        wh.cursor().copy(sql.SQL("COPY {} FROM STDIN (FORMAT binary)").format(target)) as cout:
+                    for block in cin:
+                        cout.write(block)
+                rows += wh.execute(sql.SQL("SELECT count(*) FROM {}").format(target)).fetchone()[0]
+        seconds = time.perf_counter() - started
+    return {"stage": "floor", "rows": rows, "seconds": seconds, "detail": "binary COPY portal -> warehouse"}
+
+
+def _pg_type(conn: psycopg.Connection, oid: int) -> str:
+    return conn.execute("SELECT format_type(%s, NULL)", (oid,)).fetchone()[0]
+
+
+def _load_rows(prefix: str) -> int:
+    with psycopg.connect(workbench.urls(prefix)["warehouse"]) as wh:
+        return wh.execute("SELECT coalesce(sum(rows_extracted), 0) FROM etl_batches "
+                          "WHERE status = 'success' AND asset_key LIKE 'staging/%'").fetchone()[0]
+
+
+def _per_asset(prefix: str) -> dict[str, float]:
+    with psycopg.connect(workbench.urls(prefix)["warehouse"]) as wh:
+        return {a: round(s, 2) for a, s in wh.execute(
+            "SELECT asset_key, extract(epoch FROM finished_at - started_at)::float FROM etl_batches "
+            "WHERE status = 'success'")}
+
+
+def _range() -> tuple[str, str]:
+    """The seeded days (all of them existing partitions)."""
+    first = workbench.seed_start()
+    return first.isoformat(), (first + timedelta(days=workbench.DAYS - 1)).isoformat()
+
+
+def full_load(scale: float, prefix: str) -> dict:
+    import dagster as dg
+
+    from smart_warehouse_assets.definitions import build_definitions
+    from smart_warehouse_assets.jobs import run_load
+
+    workbench.recreate_warehouse(prefix)
+    first, last = _range()
+    defs = build_definitions(workbench.urls(prefix))
+    with dg.DagsterInstance.ephemeral() as instance:
+        started = time.perf_counter()
+        run_load(defs, first, last, instance=instance, log_level="WARNING")
+        seconds = time.perf_counter() - started
+    return {"stage": "full_load", "rows": _load_rows(prefix), "seconds": seconds,
+            "per_asset_seconds": _per_asset(prefix), "detail": f"one run over {first}...{last}"}
+
+
+def direct(scale: float, prefix: str) -> dict:
+    """The same asset functions, invoked without a Dagster run, in dependency order."""
+    import dagster as dg
+
+    from smart_warehouse_assets.aggregates.assets import agg_daily_applications
+    from smart_warehouse_assets.definitions import build_definitions
+    from smart_warehouse_assets.dimensions.assets import dimension_assets
+    from smart_warehouse_assets.facts.assets import fact_assets
+    from smart_warehouse_assets.staging.assets import staging_assets
+
+    workbench.recreate_warehouse(prefix)
+    first, last = _range()
+    defs = build_definitions(workbench.urls(prefix))
+    unbound = {a.key: a for a in (*staging_assets, *dimension_assets, *fact_assets, agg_daily_applications)}
+    order = [k for k in defs.resolve_asset_graph().toposorted_asset_keys if k in unbound]
+    started = time.perf_counter()
+    for key in order:
+        assets_def = unbound[key]
+        context = dg.build_asset_context(
+            resources={k: defs.resources[k] for k in assets_def.required_resource_keys if k in defs.resources},
+            partition_key_range=dg.PartitionKeyRange(first, last) if assets_def.partitions_def else None,
+        )
+        list(assets_def(context))
+    seconds = time.perf_counter() - started
+    return {"stage": "direct", "rows": _load_rows(prefix), "seconds": seconds,
+            "detail": "asset functions called directly (no run, no event log)"}
+
+
+def dagster_cli(scale: float, prefix: str) -> dict:
+    workbench.recreate_warehouse(prefix)
+    first, last = _range()
+    with tempfile.TemporaryDirectory() as home:
+        env = workbench.env_for(prefix, scale) | {"DAGSTER_HOME": home}
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "smart_warehouse_assets.cli", "load", "--start", first, "--end", last],
+                       env=env, check=True, capture_output=True)
+        seconds = time.perf_counter() - started
+    return {"stage": "dagster_cli", "rows": _load_rows(prefix), "seconds": seconds,
+            "detail": "smart-warehouse load, SQLite instance (process start included)"}
+
+
+def increment(scale: float, prefix: str) -> dict:
+    """simulate one day, then load dimensions + the new day + the partitions that changed."""
+    import dagster as dg
+
+    from smart_warehouse_assets.definitions import build_definitions, database_resources
+    from smart_warehouse_assets.jobs import run_load
+    from smart_warehouse_assets.operations import changes
+    from smart_warehouse_assets.synthetic.simulator import simulate
+
+    urls = workbench.urls(prefix)
+    first, last = _range()
+    defs = build_definitions(urls)
+    res = database_resources(urls)
+    portals = {k: res[f"{k}_db"] for k in ("citizen", "dept", "aiml")}
+    with dg.DagsterInstance.ephemeral() as instance:
+        # Start from a fully loaded warehouse whose watermarks are current.
+        workbench.recreate_warehouse(prefix)
+        full = changes.plan(portals, res["warehouse"], full=True)
+        run_load(defs, first, last, instance=instance, log_level="WARNING")
+        changes.advance(res["warehouse"], full.window, "bench-full")
+        summary = simulate({k: v for k, v in urls.items() if k != "warehouse"}, days=1, log=lambda *_: None)
+        started = time.perf_counter()
+        todo = changes.plan(portals, res["warehouse"])
+        span = todo.span()
+        run_load(defs, span[0], span[1], instance=instance, log_level="WARNING",
+                 selection=dg.AssetSelection.assets(*todo.asset_keys()))
+        seconds = time.perf_counter() - started
+    with psycopg.connect(urls["warehouse"]) as wh:
+        rows = wh.execute("SELECT coalesce(sum(rows_extracted), 0) FROM etl_batches WHERE status = 'success' "
+                          "AND asset_key LIKE 'staging/%%' AND started_at > now() - make_interval(secs => %s)",
+                          (seconds + 5,)).fetchone()[0]
+    days = len(todo.all_days)
+    return {"stage": "increment", "rows": rows, "seconds": seconds,
+            "detail": f"simulated {summary.get('days')}; reloaded {days} changed days over {span[0]}...{span[1]}"}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("stage", choices=["setup", "floor", "full_load", "direct", "dagster_cli", "increment"])
+    parser.add_argument("--scale", type=float, required=True)
+    parser.add_argument("--prefix", required=True)
+    args = parser.parse_args()
+    result = globals()[args.stage](args.scale, args.prefix)
+    result["rows"] = int(result["rows"])
+    result |= {"scale": args.scale, "peak_rss_mb": round(_peak_mb(), 1),
+               "rows_per_s": round(result["rows"] / result["seconds"]) if result["seconds"] else 0}
+    print(json.dumps(result, default=str))
+
+
+if __name__ == "__main__":
+    main()
