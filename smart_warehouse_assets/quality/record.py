@@ -14,11 +14,11 @@ from psycopg.types.json import Jsonb
 from smart_warehouse_assets.batches import run_id_of
 from smart_warehouse_assets.quality.spec import ERROR, WARN, Check, CheckScope, Observation
 
-_INSERT = """
-INSERT INTO public.etl_data_quality
+_COPY = """
+COPY public.etl_data_quality
     (batch_id, run_id, asset_key, partition_key, check_name, passed, severity, observed_value,
      expected, message, details)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+FROM STDIN
 """
 
 
@@ -41,7 +41,9 @@ def record(scope: CheckScope, run_id: str, asset: str, batch_id: int | None, che
         for obs in observations
     ]
     with scope.warehouse.connect() as conn, conn.transaction():
-        conn.cursor().executemany(_INSERT, rows)
+        with conn.cursor().copy(_COPY) as copy:
+            for row in rows:
+                copy.write_row(row)
 
 
 def evaluate(
