@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import date
+from pathlib import Path
 
 import dagster as dg
+import psycopg
 
 from smart_warehouse_assets.definitions import build_definitions, database_resources
 from smart_warehouse_assets.operations import changes
 
 PORTAL_KEYS = ("citizen", "dept", "aiml", "monitor")
+DEPLOY_INSTANCE = Path(__file__).resolve().parents[2] / "deploy" / "dagster.yaml"
 QUIET = {"log": lambda *_: None}
 
 
@@ -78,3 +82,17 @@ def react_to_run(sensor, urls: dict[str, str], instance: dg.DagsterInstance, res
     )
     with (context if result.success else context.for_run_failure()) as ctx:
         return sensor(ctx)
+
+
+def production_home(folder: Path, dbname: str) -> tuple[Path, dict[str, str]]:
+    """A DAGSTER_HOME holding deploy/dagster.yaml, and the environment that points its storage
+    at database ``dbname`` of the test server."""
+    from smart_warehouse_assets.settings import derived_url, host_port
+
+    home = folder / "dagster_home"
+    home.mkdir()
+    shutil.copy(DEPLOY_INSTANCE, home / "dagster.yaml")
+    host, port = host_port(derived_url(dbname)).rsplit(":", 1)
+    with psycopg.connect(derived_url(dbname)) as conn:
+        user = conn.info.user
+    return home, {"DAGSTER_PG_HOST": host, "DAGSTER_PG_PORT": port, "DAGSTER_PG_USER": user, "DAGSTER_PG_DB": dbname}
