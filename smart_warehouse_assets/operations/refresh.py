@@ -43,6 +43,7 @@ from smart_warehouse_assets.operations.environment import sensor_status
 from smart_warehouse_assets.resources import PostgresResource
 
 REFRESH_SECONDS = 300
+REACT_SECONDS = 10  # how soon after a run's success its window is applied
 TRIGGERS = ("refresh", "nightly", "weekly")
 WAITING = [
     dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED,
@@ -116,6 +117,7 @@ def _deferred(deferred: Mapping[str, set]) -> str:
 @dg.run_status_sensor(
     run_status=dg.DagsterRunStatus.SUCCESS,
     name="advance_watermarks",
+    minimum_interval_seconds=REACT_SECONDS,
     default_status=sensor_status(),
     description="When a load that carries a watermark window succeeds, moves the watermarks in "
     "public.etl_watermarks to the end of that window.",

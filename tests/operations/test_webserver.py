@@ -25,11 +25,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import dagster as dg
+import psycopg
 import pytest
+from psycopg import sql
 
-from smart_warehouse_assets.operations import changes
-from smart_warehouse_assets.settings import DATABASES
-from tests.conftest import TEST_START
+from smart_warehouse_assets.operations import changes, health
+from smart_warehouse_assets.settings import DATABASES, derived_url
+from tests.conftest import RUN_TAG, TEST_START
 from tests.operations.helpers import execute_request, load_request, production_home
 from tests.warehouse.helpers import rows
 
@@ -78,12 +80,17 @@ class GraphQL:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-40:])
 
 
-@pytest.fixture
-def dagster_dev(make_database_set, seeded_template, instance_database, tmp_path):
+@pytest.fixture(scope="module")
+def dagster_dev(make_database_set, seeded_template, tmp_path_factory):
+    """One `dagster dev` for this module, on its own databases and instance database."""
     urls = make_database_set(template=seeded_template[0])
     with dg.DagsterInstance.ephemeral() as instance:  # the dimensions, which are not partitioned
         assert execute_request(urls, load_request(FIRST, FIRST, *changes.UNPARTITIONED_ASSETS), instance).success
-    home, instance_env = production_home(tmp_path, instance_database)
+    tmp_path = tmp_path_factory.mktemp("dagster_dev")
+    storage = f"{RUN_TAG}_dagster_dev"
+    with psycopg.connect(derived_url("postgres"), autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(storage)))
+    home, instance_env = production_home(tmp_path, storage)
     env = {k: v for k, v in os.environ.items() if k != "SMART_ENVIRONMENT"}
     env.update(instance_env)
     env.update({db.env_var: urls[key] for key, db in DATABASES.items()})
@@ -97,7 +104,9 @@ def dagster_dev(make_database_set, seeded_template, instance_database, tmp_path)
             start_new_session=True,
         )
     try:
-        yield GraphQL(port, process, log), urls
+        gql = GraphQL(port, process, log)
+        gql.wait("the code location to load", STARTUP_SECONDS, lambda: _loaded(gql))
+        yield gql, urls
     finally:
         for sig, grace in ((signal.SIGTERM, 5), (signal.SIGKILL, 5)):
             try:
@@ -112,6 +121,8 @@ def dagster_dev(make_database_set, seeded_template, instance_database, tmp_path)
             os.killpg(process.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+        with psycopg.connect(derived_url("postgres"), autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(storage)))
 
 
 LOCATION = """{ workspaceOrError { __typename ... on Workspace { locationEntries {
@@ -124,9 +135,19 @@ BACKFILL = """query Backfill($id: String!) { partitionBackfillOrError(backfillId
     __typename ... on PartitionBackfill { status numPartitions } ... on Error { message } } }"""
 RUNS = """query Runs($id: String!) { runsOrError(filter: {tags: [{key: "dagster/backfill", value: $id}]}) {
     __typename ... on Runs { results { runId status tags { key value } } } } }"""
+START_SENSOR = """mutation Start($selector: SensorSelector!) { startSensor(sensorSelector: $selector) {
+    __typename ... on Sensor { sensorState { status } } ... on Error { message } } }"""
+SENSOR_RUNS = """query Runs($sensor: String!) { runsOrError(filter: {tags: [{key: "dagster/sensor_name", value: $sensor}]}) {
+    __typename ... on Runs { results { runId status tags { key value } } } } }"""
 CHECK_EXECUTIONS = """query Executions($key: AssetKeyInput!, $check: String!) {
     assetCheckExecutions(assetKey: $key, checkName: $check, limit: 20) {
         runId status evaluation { severity success partition } } }"""
+
+
+def _start(gql: GraphQL, location: str, sensor: str) -> None:
+    started = gql(START_SENSOR, selector={"repositoryName": "__repository__",
+                                          "repositoryLocationName": location, "sensorName": sensor})["startSensor"]
+    assert started["__typename"] == "Sensor" and started["sensorState"]["status"] == "RUNNING", started
 
 
 def _loaded(gql: GraphQL):
@@ -154,7 +175,6 @@ def _upstream(nodes: dict[str, dict], key: str) -> set[str]:
 def test_backfill_through_the_webserver_and_daemon(dagster_dev):
     gql, urls = dagster_dev
     started = time.monotonic()
-    gql.wait("the code location to load", STARTUP_SECONDS, lambda: _loaded(gql))
 
     # The asset graph as the UI shows it: every warehouse asset has portal tables upstream.
     nodes = {"/".join(n["assetKey"]["path"]): {**n, "deps": ["/".join(d["path"]) for d in n["dependencyKeys"]]}
@@ -222,3 +242,37 @@ def test_backfill_through_the_webserver_and_daemon(dagster_dev):
         if blocking:
             assert all(e["status"] == "SUCCEEDED" for e in evaluated), (key, check, evaluated)
     print(f"end to end in {time.monotonic() - started:.0f}s; {len(declared)} checks, executions {statuses}")
+
+
+def test_the_daemon_runs_the_refresh_and_records_it(dagster_dev):
+    """Switched on in the UI, the sensors do their work through the daemon: the refresh asks for
+    one run (with no watermarks yet: every partition), the queue launches it, and once it has
+    succeeded the run status sensors move the watermarks and write the monitor's health check."""
+    gql, urls = dagster_dev
+    started = time.monotonic()
+    location = _loaded(gql)["name"]
+    for sensor in ("advance_watermarks", "monitor_successful_runs", "refresh_changed_partitions"):
+        _start(gql, location, sensor)
+
+    def refreshed():
+        runs = gql(SENSOR_RUNS, sensor="refresh_changed_partitions")["runsOrError"]["results"]
+        assert all(r["status"] not in ("FAILURE", "CANCELED") for r in runs), runs
+        return runs if runs and all(r["status"] == "SUCCESS" for r in runs) else None
+
+    [run] = gql.wait("the refresh run", BACKFILL_SECONDS, refreshed)
+    tags = {t["key"]: t["value"] for t in run["tags"]}
+    assert tags[changes.TRIGGER_TAG] == "refresh" and tags["dagster/code_location"] == "smart_warehouse"
+    assert tags[changes.RANGE_START_TAG] == TEST_START.isoformat()  # no watermark yet: from the start
+
+    def recorded():
+        marks = rows(urls["warehouse"], "SELECT source_database || '.' || source_table, run_id FROM etl_watermarks")
+        checks = rows(urls["monitor"], "SELECT h.status FROM health_checks h JOIN system_components c USING (component_id) "
+                                       "WHERE c.component_code = %s AND h.details->>'run_id' = %s",
+                      (health.COMPONENT_CODE, run["runId"]))
+        return (marks, checks) if len(marks) == len(changes.SOURCES) and checks else None
+
+    marks, checks = gql.wait("the watermarks and the health check", 60, recorded)
+    assert {name for name, _ in marks} == {s.name for s in changes.SOURCES}
+    assert {run_id for _, run_id in marks} == {run["runId"]}
+    assert checks == [("healthy",)]
+    print(f"daemon loop in {time.monotonic() - started:.0f}s")

@@ -1,0 +1,60 @@
+"""The operations in the code location: what is scheduled when, what starts switched on, and the
+change logic's list of assets kept equal to the warehouse's."""
+
+from __future__ import annotations
+
+import dagster as dg
+import pytest
+
+from smart_warehouse_assets.definitions import defs
+from smart_warehouse_assets.jobs import WAREHOUSE_SELECTION
+from smart_warehouse_assets.operations import changes, environment
+
+
+def test_schedules_and_sensors_are_in_the_code_location():
+    repo = defs.get_repository_def()
+    schedules = {s.name: s for s in repo.schedule_defs}
+    assert {n: (s.cron_schedule, s.execution_timezone, s.job_name) for n, s in schedules.items()} == {
+        "nightly_incremental": ("30 1 * * *", "Asia/Kolkata", "warehouse_load"),
+        "weekly_full_reload": ("0 3 * * 0", "Asia/Kolkata", "warehouse_load"),
+    }
+    sensors = {s.name for s in repo.sensor_defs}
+    assert {"refresh_changed_partitions", "advance_watermarks", "monitor_successful_runs",
+            "monitor_failed_runs"} <= sensors
+    # Off in development (the tests' environment), so nothing loads by itself on a laptop.
+    assert all(s.default_status == dg.DefaultScheduleStatus.STOPPED for s in schedules.values())
+
+
+@pytest.mark.parametrize(("value", "on"), [(None, False), ("development", False), ("staging", False),
+                                           ("production", True), (" Production ", True)])
+def test_production_switches_automation_on(monkeypatch, value, on):
+    if value is None:
+        monkeypatch.delenv(environment.ENV_VAR, raising=False)
+    else:
+        monkeypatch.setenv(environment.ENV_VAR, value)
+    assert environment.schedule_status() == (dg.DefaultScheduleStatus.RUNNING if on else dg.DefaultScheduleStatus.STOPPED)
+    assert environment.sensor_status() == (dg.DefaultSensorStatus.RUNNING if on else dg.DefaultSensorStatus.STOPPED)
+
+
+def test_an_unknown_environment_is_refused(monkeypatch):
+    monkeypatch.setenv(environment.ENV_VAR, "prod")
+    with pytest.raises(environment.UnknownEnvironment, match="prod"):
+        environment.schedule_status()
+
+
+def test_the_change_logic_knows_every_warehouse_asset():
+    graph = defs.resolve_asset_graph()
+    warehouse = {k.to_user_string() for k in WAREHOUSE_SELECTION.resolve(graph)}
+    assert set(changes.PARTITIONED_ASSETS) | set(changes.UNPARTITIONED_ASSETS) == warehouse
+    for name in warehouse:
+        partitioned = graph.get(dg.AssetKey.from_user_string(name)).partitions_def is not None
+        assert partitioned == (name in changes.PARTITIONED_ASSETS), name
+
+
+def test_compressed_day_lists_round_trip():
+    from datetime import date, timedelta
+
+    days = {date(2026, 9, 1) + timedelta(days=i) for i in (0, 1, 2, 4, 7, 8)}
+    text = changes.compress(days)
+    assert text == "2026-09-01...2026-09-03,2026-09-05,2026-09-08...2026-09-09"
+    assert changes.expand(text) == days
