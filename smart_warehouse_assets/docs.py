@@ -61,6 +61,18 @@ def owning_assets() -> dict[str, AssetInfo]:
     return out
 
 
+def column_lineage() -> dict[str, dict[str, list[tuple[str, str]]]]:
+    """Per fact and aggregate table: column -> the (asset, column) pairs it is computed from,
+    the same lineage each materialization records as ``dagster/column_lineage``."""
+    from smart_warehouse_assets.aggregates.daily_applications import AGG_DAILY_APPLICATIONS
+    from smart_warehouse_assets.facts.definitions import (
+        FACT_APPLICATION_PROCESSING, FACT_ELIGIBILITY_SCORING, FACT_SERVICE_APPLICATIONS,
+    )
+
+    loads = (FACT_SERVICE_APPLICATIONS, FACT_APPLICATION_PROCESSING, FACT_ELIGIBILITY_SCORING, AGG_DAILY_APPLICATIONS)
+    return {f"public.{load.table}": load.lineage for load in loads}
+
+
 def _schema_comments() -> dict[str, str]:
     out = dict(_SCHEMAS)
     for path in sorted((SQL_ROOT / "warehouse").glob("[0-9][0-9][0-9]_*.sql")):
@@ -99,6 +111,7 @@ def _asset_line(info: AssetInfo | None) -> str:
 def render(assets: dict[str, AssetInfo] | None = None) -> str:
     """The whole page as Markdown (deterministic: same DDL and assets, same bytes)."""
     assets = owning_assets() if assets is None else assets
+    lineage = column_lineage()
     tables = [t for _, t in sorted(enumerate(warehouse_tables().values()), key=_sort_key)]
     schemas = _schema_comments()
     out = [
@@ -116,7 +129,9 @@ def render(assets: dict[str, AssetInfo] | None = None) -> str:
         "unknown member of every dimension; `date_key` columns are integers `YYYYMMDD` (`-1` for a "
         "date that is unknown or has not happened); SCD Type 2 dimensions keep half-open "
         "`[valid_from, valid_to)` versions with `valid_to = 9999-12-31` and `is_current` on the "
-        "open one; every loaded row carries the `etl_batch_id` of the `etl_batches` row that wrote it.",
+        "open one; every loaded row carries the `etl_batch_id` of the `etl_batches` row that wrote it. "
+        "For the facts and the aggregate, the last column names the upstream asset columns each "
+        "column is computed from — the column lineage every load records in Dagster.",
         "",
         "## Tables",
         "",
@@ -145,13 +160,20 @@ def render(assets: dict[str, AssetInfo] | None = None) -> str:
             f"- **Dagster asset:** {_asset_line(assets.get(t.name))}",
             f"- **Defined in:** `sql/{t.source}`",
             "",
-            "| column | type | null | meaning |",
-            "|---|---|---|---|",
         ]
+        lineage_of = lineage.get(t.name)
+        if lineage_of is None:
+            out += ["| column | type | null | meaning |", "|---|---|---|---|"]
+        else:
+            out += ["| column | type | null | meaning | computed from (column lineage) |", "|---|---|---|---|---|"]
         for c in t.columns.values():
             name = f"**`{c.name}`**" if c.primary_key else f"`{c.name}`"
             null = "key" if c.primary_key else ("no" if c.not_null else "yes")
-            out.append(f"| {name} | `{c.type}` | {null} | {_cell(c.description) or '—'} |")
+            row = f"| {name} | `{c.type}` | {null} | {_cell(c.description) or '—'} |"
+            if lineage_of is not None:
+                sources = ", ".join(f"`{asset}`.`{column}`" for asset, column in lineage_of.get(c.name, []))
+                row += f" {sources or '—'} |"
+            out.append(row)
         out.append("")
     return "\n".join(out)
 

@@ -74,3 +74,15 @@ def test_catalog_matches_the_migrated_database(migrated_template):
             assert parsed.not_null == not_null, f"{name}.{column}: nullability"
             assert parsed.primary_key == primary_key, f"{name}.{column}: primary key"
             assert parsed.description == comment, f"{name}.{column}: comment"
+
+
+def test_column_lineage_names_real_columns():
+    """Every column the dictionary says a fact column is computed from exists in its table."""
+    catalog = warehouse_tables()
+    by_asset = {info.key: table for table, info in docs.owning_assets().items()}
+    for table, lineage in docs.column_lineage().items():
+        for column, sources in lineage.items():
+            assert column in catalog[table].columns, f"{table}.{column} is not a column"
+            for asset, source_column in sources:
+                assert asset in by_asset, f"{table}.{column}: {asset} is not a warehouse asset"
+                assert source_column in catalog[by_asset[asset]].columns, f"{table}.{column}: {asset}.{source_column}"
