@@ -8,17 +8,23 @@ timestamp is derived from the period start, so the same seed gives the same rows
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
+import uuid
 import zlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import polars as pl
 import psycopg
+import pyarrow as pa
 from psycopg import sql
+from psycopg.copy import QueuedLibpqWriter
 
+from smart_warehouse_assets.synthetic import pgbinary
 from smart_warehouse_assets.synthetic.reference import is_national_holiday
 
 IST = ZoneInfo("Asia/Kolkata")
@@ -94,11 +100,30 @@ class Streams:
 _HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
 
 
-def new_uuids(rng: np.random.Generator, n: int) -> np.ndarray:
-    """n random version-4 uuids as a numpy ``S36`` array (canonical text form)."""
+def new_uuid_bytes(rng: np.random.Generator, n: int) -> np.ndarray:
+    """n random version-4 uuids as a numpy ``V16`` array (their 16 bytes, which is what
+    binary COPY sends; ``uuid_text`` gives the text form)."""
     raw = rng.integers(0, 256, size=(n, 16), dtype=np.uint8)
     raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40
     raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80
+    return np.ascontiguousarray(raw).view("V16").ravel()
+
+
+def new_uuids(rng: np.random.Generator, n: int) -> np.ndarray:
+    """n random version-4 uuids as a numpy ``S36`` array (canonical text form)."""
+    return uuid_text(new_uuid_bytes(rng, n))
+
+
+def _uuid_matrix(values: np.ndarray) -> np.ndarray:
+    """A ``V16`` array as an (n, 16) byte matrix."""
+    return np.frombuffer(np.ascontiguousarray(values).data, dtype=np.uint8).reshape(len(values), 16)
+
+
+def uuid_text(raw: np.ndarray) -> np.ndarray:
+    """The canonical text form (``S36``) of uuids given as ``V16`` or an (n, 16) byte matrix."""
+    if raw.dtype.kind == "V":
+        raw = _uuid_matrix(raw)
+    n = len(raw)
     digits = np.empty((n, 32), dtype=np.uint8)
     digits[:, 0::2] = _HEX[raw >> 4]
     digits[:, 1::2] = _HEX[raw & 0x0F]
@@ -197,7 +222,41 @@ def time_of_day(rng: np.random.Generator, n: int, kind: str = "office") -> np.nd
 # --------------------------------------------------------------------------- frames
 
 def uuid_col(values: np.ndarray) -> pl.Series:
+    """A uuid column from ``V16`` bytes or ``S36`` text; empty text entries (to be masked by
+    ``nullify``) become the nil uuid."""
+    values = np.asarray(values)
+    if values.dtype.kind == "V" and values.dtype.itemsize == 16:
+        return pgbinary.binary_series("", _uuid_matrix(values))
+    if values.dtype.kind == "S" and values.dtype.itemsize == 36:
+        return bytes_series("", np.where(values == b"", _NIL_UUID, values))
     return pl.Series(values).cast(pl.String)
+
+
+_NIL_UUID = b"00000000-0000-0000-0000-000000000000"
+
+
+def bytes_series(name: str, values: np.ndarray) -> pl.Series:
+    """A series from a numpy ``S`` array: canonical uuids become 16-byte ``Binary`` values
+    (what binary COPY sends), anything else ``String``."""
+    n, width = len(values), values.dtype.itemsize
+    if n and width:
+        flat = np.frombuffer(np.ascontiguousarray(values).data, dtype=np.uint8).reshape(n, width)
+        if width == 36:
+            raw = pgbinary.uuid_bytes(flat)
+            if raw is not None:
+                return pgbinary.binary_series(name, raw)
+        if flat.min() > 0:  # no value shorter than the width: the buffer is the strings
+            offsets = np.arange(0, (n + 1) * width, width, dtype=np.int64)
+            arr = pa.Array.from_buffers(pa.large_string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(flat)])
+            return pl.Series(name, pl.from_arrow(arr))
+    return pl.Series(name, values).cast(pl.String)
+
+
+def uuid_strings(s: pl.Series) -> list[str | None]:
+    """The canonical text of a uuid column (16-byte ``Binary`` or text) as Python strings."""
+    if s.dtype == pl.Binary:
+        return [None if b is None else str(uuid.UUID(bytes=b)) for b in s.to_list()]
+    return s.cast(pl.String).to_list()
 
 
 def ts_col(us: np.ndarray, null: np.ndarray | None = None) -> pl.Series:
@@ -220,8 +279,10 @@ def frame(**columns) -> pl.DataFrame:
     for name, value in columns.items():
         if isinstance(value, pl.Series):
             cols[name] = value.alias(name)
+        elif isinstance(value, np.ndarray) and value.dtype.kind == "V" and value.dtype.itemsize == 16:
+            cols[name] = pgbinary.binary_series(name, _uuid_matrix(value))
         elif isinstance(value, np.ndarray) and value.dtype.kind == "S":
-            cols[name] = pl.Series(name, value).cast(pl.String)
+            cols[name] = bytes_series(name, value)
         elif isinstance(value, np.ndarray) and value.dtype == object:
             cols[name] = pl.Series(name, value.tolist())
         elif isinstance(value, np.ndarray) and value.dtype.kind == "f":
@@ -244,23 +305,40 @@ def connect(url: str) -> psycopg.Connection:
         raise SyntheticDataError(f"cannot connect to a portal database: {exc}".strip()) from None
 
 
-def copy_frame(conn: psycopg.Connection, table: str, df: pl.DataFrame, chunk_rows: int = 250_000,
-               freeze: bool = True) -> None:
-    """COPY a frame into a table in CSV chunks (columns by name). ``freeze`` only for a table
-    truncated in the same transaction."""
+def copy_frame(conn: psycopg.Connection, table: str, df: pl.DataFrame, chunk_rows: int = 100_000,
+               freeze: bool = True, binary: bool | None = None) -> None:
+    """COPY a frame into a table (columns by name), in binary when every column type allows
+    it (``binary=False`` forces CSV), else in CSV. ``freeze`` only for a table truncated in
+    the same transaction.
+
+    The chunks are encoded while a writer thread sends the previous ones, so the client
+    and the server work at the same time."""
     if df.height == 0:
         return
-    stmt = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv{})").format(
+    types = {name: (typ, mod) for name, typ, mod in
+             conn.execute(pgbinary.COLUMN_TYPES_SQL, (sql.Identifier(table).as_string(conn),))}
+    binary = pgbinary.supported(types, df.columns) and binary is not False
+    if binary:
+        df = df.select(pgbinary.column_order(df, types))
+    else:  # CSV: uuids as text
+        df = df.with_columns(pl.Series(c, uuid_strings(df[c]), dtype=pl.String)
+                             for c in df.columns if df[c].dtype == pl.Binary)
+    options = ["FORMAT binary" if binary else "FORMAT csv"] + (["FREEZE"] if freeze else [])
+    stmt = sql.SQL("COPY {} ({}) FROM STDIN ({})").format(
         sql.Identifier(table), sql.SQL(", ").join(sql.Identifier(c) for c in df.columns),
-        sql.SQL(", FREEZE" if freeze else ""))
-    with conn.cursor() as cur, cur.copy(stmt) as copy:
-        for offset in range(0, df.height, chunk_rows):
-            copy.write(df.slice(offset, chunk_rows).write_csv(include_header=False,
-                                                               datetime_format="%Y-%m-%d %H:%M:%S%z"))
+        sql.SQL(", ".join(options)))
+    with conn.cursor() as cur, cur.copy(stmt, writer=QueuedLibpqWriter(cur)) as copy:
+        if binary:
+            for part in pgbinary.stream(df, types, chunk_rows):
+                copy.write(memoryview(part))
+        else:
+            for offset in range(0, df.height, chunk_rows):
+                copy.write(df.slice(offset, chunk_rows).write_csv(include_header=False,
+                                                                   datetime_format="%Y-%m-%d %H:%M:%S%z"))
 
 
 _SECONDARY_INDEXES = """
-SELECT pg_get_indexdef(i.indexrelid), quote_ident(ic.relname)
+SELECT pg_get_indexdef(i.indexrelid), quote_ident(ic.relname), c.relname
 FROM pg_index i
 JOIN pg_class c ON c.oid = i.indrelid
 JOIN pg_class ic ON ic.oid = i.indexrelid
@@ -273,7 +351,7 @@ ORDER BY ic.relname
 # Keys of the loaded tables and every foreign key that touches them: the foreign keys
 # first (they depend on the keys), in a stable order.
 _KEYS = """
-SELECT quote_ident(c.relname), quote_ident(k.conname), pg_get_constraintdef(k.oid), k.contype
+SELECT quote_ident(c.relname), quote_ident(k.conname), pg_get_constraintdef(k.oid), k.contype, c.relname
 FROM pg_constraint k
 JOIN pg_class c ON c.oid = k.conrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -283,50 +361,157 @@ WHERE n.nspname = 'public' AND k.contype IN ('p', 'u', 'f')
 ORDER BY k.contype = 'f' DESC, c.relname, k.conname
 """
 
+_ABORT = object()
 
-def bulk_load(url: str, frames: Mapping[str, pl.DataFrame], *, truncate: Iterable[str] = (),
-              log: Callable[[str], None] = print, label: str = "") -> dict[str, float]:
-    """Load frames into one database, in one transaction, the way pg_restore does.
 
-    The tables are emptied, their keys and indexes set aside, the rows copied in (frozen),
-    then keys and indexes rebuilt from their pg_catalog definitions — one sort per index
-    and one join per foreign key instead of one lookup per row. The rebuilt objects are
-    exactly those of the migrations (same names, same definitions), and re-adding the
-    foreign keys validates every row, so nothing unchecked gets in. Returns seconds per step.
+class DatabaseLoad:
+    """Load the tables of one database in one transaction, the way pg_restore does, fed
+    table by table from another thread while the rest of the world is still being made.
+
+    On ``start`` the tables are emptied and their keys and indexes set aside. Each table
+    that arrives is copied in (frozen, in binary), and its primary/unique keys and indexes
+    are rebuilt right away from their pg_catalog definitions - one sort per index instead
+    of one lookup per row - while the next table is being generated. ``ready`` rebuilds
+    what is left and re-adds the foreign keys (which validates every row, so nothing
+    unchecked gets in); ``commit`` then commits, ``abort`` rolls back. The rebuilt objects
+    are exactly those of the migrations: same names, same definitions.
     """
-    timings: dict[str, float] = {}
-    tables = list(frames)
-    empty = list(dict.fromkeys([*truncate, *tables]))
-    with connect(url) as conn:
-        with conn.cursor() as cur:
-            cur.execute(_SECONDARY_INDEXES, (tables,))
-            indexes = cur.fetchall()
-            cur.execute(_KEYS, (tables, tables))
-            keys = cur.fetchall()
-            # Only empty tables are loaded; TRUNCATE in this transaction also allows COPY FREEZE.
-            cur.execute(sql.SQL("TRUNCATE {}").format(sql.SQL(", ").join(sql.Identifier(t) for t in empty)))
-            for table, name, _, _ in keys:
-                cur.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(sql.SQL(table), sql.SQL(name)))
-            for _, name in indexes:
-                cur.execute(sql.SQL("DROP INDEX {}").format(sql.SQL(name)))
-        for table, df in frames.items():
+
+    def __init__(self, url: str, tables: Sequence[str], *, log: Callable[[str], None] = print,
+                 label: str = "") -> None:
+        self.url, self.tables, self.log, self.label = url, list(tables), log, label
+        self.timings: dict[str, float] = {}
+        self.rows = 0
+        self._queue: queue.Queue = queue.Queue()
+        self._error: BaseException | None = None
+        self._prepared = threading.Event()
+        self._decided = threading.Event()
+        self._decision: list[bool] = []
+        self._thread = threading.Thread(target=self._run, name=f"load-{label}", daemon=True)
+
+    def start(self) -> DatabaseLoad:
+        self._thread.start()
+        return self
+
+    def put(self, table: str, df: pl.DataFrame) -> None:
+        if table not in self.tables:
+            raise SyntheticDataError(f"{self.label}.{table} is not one of the tables being loaded")
+        self._check()
+        self._queue.put((table, df))
+
+    def ready(self) -> None:
+        """Wait until every row is in and every key is rebuilt and checked, short of the
+        commit; raise what went wrong in the load."""
+        self._queue.put(None)
+        while not self._prepared.wait(0.2):
+            if not self._thread.is_alive():
+                break
+        self._check()
+
+    def commit(self) -> dict[str, float]:
+        self._decision.append(True)
+        self._decided.set()
+        self._thread.join()
+        self._check()
+        return self.timings
+
+    def abort(self) -> None:
+        """Roll the load back (the tables keep what they held)."""
+        self._queue.put(_ABORT)
+        self._decided.set()
+        self._thread.join()
+
+    def _check(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+    def _run(self) -> None:
+        try:
+            self._load()
+        except BaseException as exc:  # handed to the producer thread
+            self._error = exc
+
+    def _load(self) -> None:
+        tables = self.tables
+        with connect(self.url) as conn:
+            with conn.cursor() as cur:
+                # One transaction that nobody waits on: no need to wait for the WAL flush at
+                # commit, no parallel index workers (they only add overhead when all cores
+                # are busy loading), enough memory to sort every index in memory.
+                cur.execute("SET LOCAL synchronous_commit = off")
+                cur.execute("SET LOCAL maintenance_work_mem = '256MB'")
+                cur.execute("SET LOCAL max_parallel_maintenance_workers = 0")
+                cur.execute(_SECONDARY_INDEXES, (tables,))
+                indexes = cur.fetchall()
+                cur.execute(_KEYS, (tables, tables))
+                keys = cur.fetchall()
+                # Only empty tables are loaded; TRUNCATE in this transaction also allows COPY FREEZE.
+                cur.execute(sql.SQL("TRUNCATE {}").format(sql.SQL(", ").join(sql.Identifier(t) for t in tables)))
+                for table, name, _, _, _ in keys:
+                    cur.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(sql.SQL(table), sql.SQL(name)))
+                for _, name, _ in indexes:
+                    cur.execute(sql.SQL("DROP INDEX {}").format(sql.SQL(name)))
+            pending = set(tables)
+            rebuild = 0.0
+            while (item := self._queue.get()) is not None:
+                if item is _ABORT:
+                    conn.rollback()
+                    return
+                table, df = item
+                t0 = time.perf_counter()
+                copy_frame(conn, table, df)
+                dt = time.perf_counter() - t0
+                self.timings[table] = dt
+                self.rows += df.height
+                self.log(f"  {self.label}.{table}: {df.height:,} rows in {dt:.1f} s"
+                         f" ({df.height / dt if dt > 0 else 0:,.0f} rows/s)")
+                rebuild += self._rebuild(conn, [table], keys, indexes)
+                pending.discard(table)
             t0 = time.perf_counter()
-            copy_frame(conn, table, df)
-            dt = time.perf_counter() - t0
-            timings[table] = dt
-            log(f"  {label}.{table}: {df.height:,} rows in {dt:.1f} s"
-                f" ({df.height / dt if dt > 0 else 0:,.0f} rows/s)")
+            self._rebuild(conn, sorted(pending), keys, indexes)
+            with conn.cursor() as cur:
+                for table, name, definition, kind, _ in reversed(keys):
+                    if kind == "f":
+                        cur.execute(sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} ").format(sql.SQL(table), sql.SQL(name))
+                                    + sql.SQL(definition))
+            self.timings["_keys_and_indexes"] = rebuild + time.perf_counter() - t0
+            self.log(f"  {self.label}: keys and indexes rebuilt in {self.timings['_keys_and_indexes']:.1f} s")
+            # Commit only when every database is ready, so that a failure anywhere leaves
+            # no database with a new world and the others with the old one.
+            self._prepared.set()
+            self._decided.wait()
+            if not self._decision:
+                conn.rollback()
+                return
+            conn.commit()
+            conn.autocommit = True
+            conn.execute(sql.SQL("ANALYZE {}").format(sql.SQL(", ").join(sql.Identifier(t) for t in tables)))
+
+    @staticmethod
+    def _rebuild(conn: psycopg.Connection, tables: Sequence[str], keys: list, indexes: list) -> float:
+        """Primary/unique keys and indexes of these tables (foreign keys come last)."""
         t0 = time.perf_counter()
         with conn.cursor() as cur:
-            cur.execute("SET LOCAL maintenance_work_mem = '256MB'")
-            for table, name, definition, _ in reversed(keys):
-                cur.execute(sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} ").format(sql.SQL(table), sql.SQL(name))
-                            + sql.SQL(definition))
-            for definition, _ in indexes:
-                cur.execute(definition)
-        timings["_keys_and_indexes"] = time.perf_counter() - t0
-        log(f"  {label}: keys and indexes rebuilt in {timings['_keys_and_indexes']:.1f} s")
-        conn.commit()
-        conn.autocommit = True
-        conn.execute(sql.SQL("ANALYZE {}").format(sql.SQL(", ").join(sql.Identifier(t) for t in tables)))
-    return timings
+            for table, name, definition, kind, relname in reversed(keys):
+                if kind != "f" and relname in tables:
+                    cur.execute(sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} ").format(sql.SQL(table), sql.SQL(name))
+                                + sql.SQL(definition))
+            for definition, _, relname in indexes:
+                if relname in tables:
+                    cur.execute(definition)
+        return time.perf_counter() - t0
+
+
+def bulk_load(url: str, frames: Mapping[str, pl.DataFrame], *, log: Callable[[str], None] = print,
+              label: str = "") -> dict[str, float]:
+    """Load frames into their (emptied) tables of one database in one transaction.
+    Returns seconds per step."""
+    load = DatabaseLoad(url, list(frames), log=log, label=label).start()
+    try:
+        for table, df in frames.items():
+            load.put(table, df)
+        load.ready()
+    except BaseException:
+        load.abort()
+        raise
+    return load.commit()
