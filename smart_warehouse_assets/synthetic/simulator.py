@@ -12,9 +12,10 @@ keyed by (seed, day), and everything read from the databases is read in a fixed 
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable, Mapping
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import numpy as np
 import polars as pl
@@ -22,8 +23,8 @@ from psycopg import sql
 
 from smart_warehouse_assets.synthetic import reference as ref
 from smart_warehouse_assets.synthetic.core import (
-    DAY, HOUR, MINUTE, PORTALS, US, Calendar, Streams, SyntheticDataError, connect, const, copy_frame,
-    date_of_day_number, frame, ist_day_number, new_uuids, nullify, time_of_day, ts_col,
+    DAY, HOUR, IST, MINUTE, PORTALS, US, Calendar, Streams, SyntheticDataError, connect, const, copy_frame,
+    date_of_day_number, ist_day_number, new_uuids, time_of_day, ts_col,
 )
 from smart_warehouse_assets.synthetic.generator import ELIGIBILITY, jdump, sigmoid
 
@@ -32,7 +33,7 @@ _IST_SHIFT = 5 * HOUR + 30 * MINUTE
 
 
 def _us(dt: datetime | None) -> int:
-    return 0 if dt is None else (dt - _EPOCH) // __import__("datetime").timedelta(microseconds=1)
+    return 0 if dt is None else (dt - _EPOCH) // timedelta(microseconds=1)
 
 
 def _office_time(cal: Calendar, rng: np.random.Generator, day: int, n: int) -> np.ndarray:
@@ -47,7 +48,9 @@ class _State:
             row = c.execute("SELECT max(submitted_at), count(*) FROM service_applications").fetchone()
             if row[1] == 0:
                 raise SyntheticDataError("the citizen portal holds no applications: run seed first")
-            self.last_day = int(ist_day_number(np.array([_us(row[0])]))[0])
+            # The latest day lived: a day cut short at "now" may have audit rows (or, below,
+            # health checks) but no submission yet; it must not be lived twice.
+            latest = max(_us(row[0]), _us(c.execute("SELECT max(changed_at) FROM audit_log").fetchone()[0]))
             cits = c.execute("SELECT citizen_id::text, created_at, district FROM citizens "
                              "ORDER BY created_at, citizen_id").fetchall()
             self.cit_ids = np.array([r[0] for r in cits], dtype=object)
@@ -62,7 +65,7 @@ class _State:
             # Popularity: what was applied for over the last four weeks.
             recent = c.execute(
                 "SELECT scheme_id::text, count(*) FROM service_applications WHERE submitted_at >= %s "
-                "GROUP BY 1 ORDER BY 1", (row[0] - __import__("datetime").timedelta(days=28),)).fetchall()
+                "GROUP BY 1 ORDER BY 1", (row[0] - timedelta(days=28),)).fetchall()
             pop = dict(recent)
             self.sch_pop = np.array([pop.get(s, 0) + 1 for s in self.sch_ids], dtype=float)
             self.daily_rate = sum(pop.values()) / 28.0
@@ -108,6 +111,8 @@ class _State:
         with connect(urls["monitor"]) as c:
             self.components = [r[0] for r in c.execute(
                 "SELECT component_id::text FROM system_components WHERE status = 'active' ORDER BY component_code")]
+            latest = max(latest, _us(c.execute("SELECT max(checked_at) FROM health_checks").fetchone()[0]))
+        self.last_day = int(ist_day_number(np.array([latest]))[0])
 
 
 class _Out:
@@ -125,31 +130,55 @@ class _Out:
 
 
 def _ts(us: int) -> datetime:
-    return _EPOCH + __import__("datetime").timedelta(microseconds=int(us) // US * US)
+    return _EPOCH + timedelta(microseconds=int(us) // US * US)
 
 
 def simulate(urls: Mapping[str, str], *, days: int = 1, seed: int = 20260401,
-             log: Callable[[str], None] = print) -> dict:
+             log: Callable[[str], None] = print, now: datetime | None = None) -> dict:
     """Advance the portals by ``days`` days past the latest submission day. Returns a summary:
     rows inserted and updated per table and ``changed_days`` (sorted IST dates of the
-    submissions of every application inserted or updated)."""
+    submissions of every application inserted or updated).
+
+    Nothing is written later than ``now`` (default: the clock; tests pin it). A day after
+    today (IST) is refused; today is lived only up to ``now``: the events of the rest of
+    the day do not happen, and applications whose intake (assignment, score,
+    acknowledgement) would not be complete by ``now`` are not submitted yet. Decisions on
+    older applications still happen on the simulated day. The result is deterministic for
+    a given starting state, ``seed`` and ``now``.
+    """
     missing = [k for k in PORTALS if k not in urls]
     if missing:
         raise SyntheticDataError(f"missing portal URL(s): {', '.join(missing)}")
     if days < 1:
         raise SyntheticDataError("days must be at least 1")
+    if now is None:
+        now = datetime.now(timezone.utc)
+    elif now.tzinfo is None or now.utcoffset() is None:
+        raise SyntheticDataError("now must be a timezone-aware datetime")
+    limit = _us(now)
+    today = int(ist_day_number(np.array([limit]))[0])
     t0 = time.perf_counter()
     st = _State(urls)
-    cal = Calendar(st.last_day - 10, st.last_day + days + 10)
+    first, last = st.last_day + 1, st.last_day + days
+    if last > today:
+        can = today - st.last_day
+        raise SyntheticDataError(
+            f"simulate --days {days} would reach {date_of_day_number(last)}, after today "
+            f"({date_of_day_number(today)}, Asia/Kolkata): the portals hold days up to "
+            f"{date_of_day_number(st.last_day)}, so "
+            + (f"at most {can} day(s) can be simulated now" if can > 0 else
+               "nothing can be simulated before tomorrow")
+            + "; simulate never writes the future")
+    cal = Calendar(st.last_day - 10, last + 10)
     out = _Out()
     changed: set[int] = set()
     app_status: dict[str, str] = {}
-    for day in range(st.last_day + 1, st.last_day + days + 1):
-        _one_day(st, cal, Streams(seed, day), day, out, changed, app_status)
-        log(f"simulated {date_of_day_number(day)}")
+    for day in range(first, last + 1):
+        _one_day(st, cal, Streams(seed, day), day, out, changed, app_status, limit)
+        log(f"simulated {date_of_day_number(day)}" + (f" up to {now.astimezone(IST):%H:%M} IST" if day == today else ""))
     summary = _write(urls, out)
     summary["changed_days"] = [date_of_day_number(d).isoformat() for d in sorted(changed)]
-    summary["days"] = [date_of_day_number(d).isoformat() for d in range(st.last_day + 1, st.last_day + days + 1)]
+    summary["days"] = [date_of_day_number(d).isoformat() for d in range(first, last + 1)]
     log(f"simulate: {sum(summary['inserted'].values()):,} rows inserted, "
         f"{sum(summary['updated'].values()):,} updated in {time.perf_counter() - t0:.1f} s")
     return summary
@@ -160,11 +189,19 @@ def _pick_officer(st: _State, rng: np.random.Generator, office: str) -> tuple[st
     return users[int(rng.integers(0, len(users)))]
 
 
+# The longest chain of events a step writes after its first one: a decision is followed by
+# the decision action 30 minutes later and the notice 5 minutes after that; an application
+# by its assignment and score within 30 minutes.
+_DECISION_SPAN = 40 * MINUTE
+_INTAKE_SPAN = 30 * MINUTE
+
+
 def _one_day(st: _State, cal: Calendar, streams: Streams, day: int, out: _Out, changed: set[int],
-             app_status: dict[str, str]) -> None:
+             app_status: dict[str, str], limit: int) -> None:
+    """One IST day; every event before ``end``, the end of the day or ``limit`` (now)."""
     rng = streams("day")
     day_start = day * DAY - _IST_SHIFT
-    day_end = day_start + DAY
+    end = min(day_start + DAY, limit)
     working = not bool(cal.is_off(np.array([day]))[0])
 
     # --- existing open applications move on
@@ -178,7 +215,7 @@ def _one_day(st: _State, cal: Calendar, streams: Streams, day: int, out: _Out, c
         floor = max(a["sub"], a.get("last_action", a["sub"]), a["updated"]) + 10 * MINUTE
         if t <= floor:
             t = floor + int(rng.integers(5, 60)) * MINUTE
-        if t >= day_end:
+        if t + _DECISION_SPAN >= end:
             continue
         step = a.get("step", 0)
         u = rng.random()
@@ -242,7 +279,7 @@ def _one_day(st: _State, cal: Calendar, streams: Streams, day: int, out: _Out, c
             out.add("citizen", "notifications", notification_id=_uuid(rng), citizen_id=a["citizen"],
                     application_id=app_id, channel="sms", template_code="APP_DECIDED",
                     subject="Decision on your application", sent_at=t + 5 * MINUTE)
-        if new_status == "approved" and amount is not None and t + 2 * HOUR < day_end:
+        if new_status == "approved" and amount is not None and t + 2 * HOUR < end:
             out.add("citizen", "payments", payment_id=(pid := _uuid(rng)), application_id=app_id,
                     citizen_id=a["citizen"], amount=amount, payment_mode="dbt",
                     transaction_ref="TXN" + pid.replace("-", "")[:16].upper(), paid_at=t + 2 * HOUR)
@@ -264,15 +301,17 @@ def _one_day(st: _State, cal: Calendar, streams: Streams, day: int, out: _Out, c
         cid = _uuid(rng)
         t = day_start + int(time_of_day(rng, 1, "online")[0])
         age_days = int((18 + rng.beta(2.0, 3.2) * 67) * 365.25)
-        out.add("citizen", "citizens", citizen_id=cid, full_name=f"{first} {last}",
-                email=f"{first.lower()}.{last.lower().replace(chr(39), '')}{int(rng.integers(1, 999))}@example.in",
-                phone=f"+91{int(rng.integers(6_000_000_000, 9_999_999_999))}",
-                id_number_hash=__import__("hashlib").sha256(b"smart-citizen-id:" + cid.encode()).hexdigest(),
-                date_of_birth=date_of_day_number(day - age_days), gender=("male", "female", "other")[g],
-                address_line=f"{int(rng.integers(1, 400))}, {ref.STREET_WORDS[int(rng.integers(0, len(ref.STREET_WORDS)))]} Road",
-                city=d[2], district=d[1], state=d[0], pincode=f"{d[3]}{int(rng.integers(1, 60)):03d}",
-                preferred_language="en", created_at=t)
-        cnew.append((cid, t, d[1]))
+        row = dict(citizen_id=cid, full_name=f"{first} {last}",
+                   email=f"{first.lower()}.{last.lower().replace(chr(39), '')}{int(rng.integers(1, 999))}@example.in",
+                   phone=f"+91{int(rng.integers(6_000_000_000, 9_999_999_999))}",
+                   id_number_hash=hashlib.sha256(b"smart-citizen-id:" + cid.encode()).hexdigest(),
+                   date_of_birth=date_of_day_number(day - age_days), gender=("male", "female", "other")[g],
+                   address_line=f"{int(rng.integers(1, 400))}, {ref.STREET_WORDS[int(rng.integers(0, len(ref.STREET_WORDS)))]} Road",
+                   city=d[2], district=d[1], state=d[0], pincode=f"{d[3]}{int(rng.integers(1, 60)):03d}",
+                   preferred_language="en", created_at=t)
+        if t < end:
+            out.add("citizen", "citizens", **row)
+            cnew.append((t, cid, d[1]))
     # --- a few citizens move district
     k = max(1, round(len(st.cit_ids) * 0.0003))
     for i in np.sort(rng.choice(len(st.cit_ids), size=min(k, len(st.cit_ids)), replace=False)):
@@ -280,13 +319,18 @@ def _one_day(st: _State, cal: Calendar, streams: Streams, day: int, out: _Out, c
         if d[1] == st.cit_district[i]:
             continue
         t = day_start + int(time_of_day(rng, 1, "online")[0])
+        pincode = f"{d[3]}{int(rng.integers(1, 60)):03d}"
+        audit_id = _uuid(rng)
+        if t >= end:
+            continue
         out.update("citizen", "citizens", citizen_id=st.cit_ids[i], district=d[1], city=d[2], state=d[0],
-                   pincode=f"{d[3]}{int(rng.integers(1, 60)):03d}", updated_at=t, updated_by="citizen")
-        out.add("citizen", "audit_log", audit_id=_uuid(rng), entity_table="citizens", entity_id=st.cit_ids[i],
+                   pincode=pincode, updated_at=t, updated_by="citizen")
+        out.add("citizen", "audit_log", audit_id=audit_id, entity_table="citizens", entity_id=st.cit_ids[i],
                 action="update", actor="citizen", changed_at=t, old_values=jdump({"district": st.cit_district[i]}),
                 new_values=jdump({"district": d[1]}))
         st.cit_district[i] = d[1]
-    for cid, t, dist in cnew:
+    # Registered citizens stay in order of registration (applicants are drawn from a prefix).
+    for t, cid, dist in sorted(cnew):
         st.cit_ids = np.append(st.cit_ids, cid)
         st.cit_created = np.append(st.cit_created, t)
         st.cit_district = np.append(st.cit_district, dist)
@@ -294,18 +338,21 @@ def _one_day(st: _State, cal: Calendar, streams: Streams, day: int, out: _Out, c
     j = int(rng.integers(0, len(st.sch_ids)))
     t = int(_office_time(cal, rng, day, 1)[0])
     old_b, old_s = st.sch_benefit[j], int(st.sch_sla[j])
+    new_b, new_s = old_b, old_s
     if not np.isnan(old_b) and rng.random() < 0.5:
-        st.sch_benefit[j] = round(old_b * 1.05, -1)
+        new_b = round(old_b * 1.05, -1)
     else:
-        st.sch_sla[j] = max(5, old_s + int(rng.choice([-2, 2, 5])))
-    out.update("citizen", "schemes", scheme_id=st.sch_ids[j],
-               benefit_amount=None if np.isnan(st.sch_benefit[j]) else float(st.sch_benefit[j]),
-               sla_days=int(st.sch_sla[j]), updated_at=t, updated_by="scheme-admin")
-    out.add("citizen", "audit_log", audit_id=_uuid(rng), entity_table="schemes", entity_id=st.sch_ids[j],
-            action="update", actor="scheme-admin", changed_at=t,
-            old_values=jdump({"benefit_amount": None if np.isnan(old_b) else float(old_b), "sla_days": old_s}),
-            new_values=jdump({"benefit_amount": None if np.isnan(st.sch_benefit[j]) else float(st.sch_benefit[j]),
-                              "sla_days": int(st.sch_sla[j])}))
+        new_s = max(5, old_s + int(rng.choice([-2, 2, 5])))
+    audit_id = _uuid(rng)
+    if t < end:
+        st.sch_benefit[j], st.sch_sla[j] = new_b, new_s
+        out.update("citizen", "schemes", scheme_id=st.sch_ids[j],
+                   benefit_amount=None if np.isnan(new_b) else float(new_b),
+                   sla_days=int(new_s), updated_at=t, updated_by="scheme-admin")
+        out.add("citizen", "audit_log", audit_id=audit_id, entity_table="schemes", entity_id=st.sch_ids[j],
+                action="update", actor="scheme-admin", changed_at=t,
+                old_values=jdump({"benefit_amount": None if np.isnan(old_b) else float(old_b), "sla_days": old_s}),
+                new_values=jdump({"benefit_amount": None if np.isnan(new_b) else float(new_b), "sla_days": int(new_s)}))
 
     # --- new applications
     weight = float(cal.submission_weight(np.array([day]))[0])
@@ -314,6 +361,8 @@ def _one_day(st: _State, cal: Calendar, streams: Streams, day: int, out: _Out, c
     times = np.sort(day_start + time_of_day(rng, n_app, "online"))
     for t in times:
         t = int(t)
+        if t + _INTAKE_SPAN >= end:
+            break  # not received yet: its assignment and score would come after now
         avail = int(np.searchsorted(st.cit_created, t - 5 * MINUTE))
         if avail == 0:
             continue
@@ -367,7 +416,7 @@ def _one_day(st: _State, cal: Calendar, streams: Streams, day: int, out: _Out, c
                 department_id=office, application_id=app_id, sent_at=assigned)
         score = round(float(np.clip(sigmoid(rng.normal(0.9, 1.7)), 0.0001, 0.9999)), 4)
         pred_at = t + int(rng.integers(1, 20)) * MINUTE
-        if pred_at < day_end:
+        if pred_at < end:
             out.add("aiml", "predictions", prediction_id=_uuid(rng), model_id=st.eligibility_model,
                     application_id=app_id, citizen_id=st.cit_ids[ci], scheme_id=st.sch_ids[s],
                     eligibility_score=score, confidence_score=round(min(1.0, 0.55 + 0.8 * abs(score - 0.5)), 4),
@@ -382,6 +431,8 @@ def _one_day(st: _State, cal: Calendar, streams: Streams, day: int, out: _Out, c
     for comp in st.components:
         for h in range(per_day):
             t = day_start + h * (DAY // per_day) + int(rng.integers(0, 30)) * US
+            if t >= end:
+                break
             healthy = rng.random() < 0.98
             out.add("monitor", "health_checks", health_check_id=_uuid(rng), component_id=comp,
                     status="healthy" if healthy else "degraded", checked_at=t,
