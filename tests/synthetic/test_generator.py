@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 
+import polars as pl
+import psycopg
 import pytest
 
 from smart_warehouse_assets.synthetic import SyntheticDataError, seed
-from smart_warehouse_assets.synthetic.generator import bad_count
+from smart_warehouse_assets.synthetic.generator import World, bad_count
 from smart_warehouse_assets.synthetic.reference import DISTRICTS
 from tests.synthetic.helpers import (
     DAYS, PORTALS, QUIET, SCALE, START, assert_lifecycle, checksums, dirty_now, ids, portals, rows,
@@ -118,3 +120,20 @@ def test_dirty_rows_are_exactly_the_manifest(world):
     for (d,) in rows(urls["citizen"], "SELECT district FROM citizens WHERE citizen_id = ANY(%s::uuid[])",
                      (m["dirty"]["odd_district"]["ids"],)):
         assert " ".join(d.split()).lower() in canonical, d
+
+
+def test_a_failed_load_leaves_every_portal_as_it_was(make_database_set, migrated_template, monkeypatch):
+    """The four databases commit only when all four loads are ready: a failure in one
+    (here a duplicated key in citizen.feedback) leaves the previous world everywhere."""
+    urls = portals(make_database_set(template=migrated_template, label="fail"))
+    seed(urls, scale=SCALE, start=START, days=DAYS, **QUIET)
+    before = checksums(urls)
+    real_put = World.put
+
+    def put(self, db, table, df):
+        real_put(self, db, table, pl.concat([df, df.head(1)]) if table == "feedback" else df)
+
+    monkeypatch.setattr(World, "put", put)
+    with pytest.raises(psycopg.errors.UniqueViolation):
+        seed(urls, seed=99, scale=SCALE, start=START, days=DAYS, replace=True, **QUIET)
+    assert checksums(urls) == before
