@@ -29,14 +29,23 @@ from tests.warehouse.helpers import FACTS, contents, rows
 SIMULATED_DAY = LAST_DAY + timedelta(days=1)
 
 
-@pytest.fixture
-def simulated(loaded):
-    """The loaded world, its watermarks recorded, one more day simulated in the portals."""
-    urls, _ = loaded
+def _simulate(urls: dict[str, str]) -> tuple[dict[str, str], dict]:
     record_full_load(urls)
     summary = simulate(portal_urls(urls), days=1, **QUIET)
     assert summary["days"] == [SIMULATED_DAY.isoformat()]
     return urls, summary
+
+
+@pytest.fixture
+def simulated(loaded):
+    """The loaded world, its watermarks recorded, one more day simulated in the portals."""
+    return _simulate(loaded[0])
+
+
+@pytest.fixture(scope="module")
+def simulated_to_read(make_database_set, loaded_template):
+    """The same, shared by the tests that only evaluate a schedule (they write nothing)."""
+    return _simulate(make_database_set(template=loaded_template[0]))
 
 
 def _dates(values) -> set[date]:
@@ -113,8 +122,8 @@ def test_failed_run_leaves_the_watermarks_and_the_next_look_asks_again(simulated
         assert partitions_of(second) == partitions_of(first)
 
 
-def test_nightly_takes_dimensions_yesterday_and_the_changed_days(simulated):
-    urls, summary = simulated
+def test_nightly_takes_dimensions_yesterday_and_the_changed_days(simulated_to_read):
+    urls, summary = simulated_to_read
     at = datetime.combine(SIMULATED_DAY + timedelta(days=1), datetime.min.time(), IST).replace(hour=1, minute=30)
     all_assets = WAREHOUSE_SELECTION.resolve(_asset_graph(urls))
     with dg.instance_for_test() as instance, dg.build_schedule_context(
@@ -132,8 +141,8 @@ def test_nightly_takes_dimensions_yesterday_and_the_changed_days(simulated):
     assert request.tags[changes.TRIGGER_TAG] == "nightly"
 
 
-def test_weekly_reloads_every_partition_in_one_run(simulated):
-    urls, _ = simulated
+def test_weekly_reloads_every_partition_in_one_run(simulated_to_read):
+    urls, _ = simulated_to_read
     sunday = date(2026, 9, 20)
     assert sunday.isoweekday() == 7
     at = datetime.combine(sunday, datetime.min.time(), IST).replace(hour=3)
