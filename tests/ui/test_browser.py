@@ -6,8 +6,9 @@ warehouse is loaded for every seeded day in one run on the same Dagster instance
 asset graph lists the warehouse groups; the upstream lineage of agg_daily_applications
 reaches the fact, the dimensions and the portal tables; the partitions of
 fact_service_applications show the loaded days materialized; its checks all pass; the
-materialize dialog offers a single-run backfill. Each view is saved to docs/screenshots/,
-where the analyst's guide shows it.
+materialize dialog offers a single-run backfill. Each view is saved as a screenshot: to a
+temporary folder, or, with SMART_UPDATE_SCREENSHOTS=1, to docs/screenshots/ where the
+analyst's guide shows it (so an ordinary test run leaves the work tree as it was).
 
 Chromium is Debian's `chromium` package (Playwright's own browser download is not
 available here); `.ci/run` installs it. Without it the test skips, except in CI.
@@ -32,7 +33,7 @@ from tests.dagster_services import PROJECT_ROOT, dagster_services
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-SCREENSHOTS = PROJECT_ROOT / "docs" / "screenshots"
+DOCS_SCREENSHOTS = PROJECT_ROOT / "docs" / "screenshots"
 GROUPS = ("citizen_portal", "dept_portal", "aiml_portal", "staging", "dimensions", "facts", "aggregates", "etl_control")
 WAIT_MS = 30_000
 
@@ -96,9 +97,20 @@ def _open(page, path: str, ready_text: str):
     page.get_by_text(ready_text, exact=False).first.wait_for()
 
 
+_folder: dict[str, Path] = {}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def screenshots(tmp_path_factory) -> Path:
+    update = os.environ.get("SMART_UPDATE_SCREENSHOTS") == "1"
+    _folder["path"] = DOCS_SCREENSHOTS if update else tmp_path_factory.mktemp("screenshots")
+    return _folder["path"]
+
+
 def _shot(page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+    folder = _folder["path"]
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"{name}.png"))
 
 
 def test_asset_graph_lists_the_warehouse_groups(page):
