@@ -484,12 +484,12 @@ class DatabaseLoad:
                 conn.rollback()
                 return
             conn.commit()
-            conn.autocommit = True
-            conn.execute(sql.SQL("ANALYZE {}").format(sql.SQL(", ").join(sql.Identifier(t) for t in tables)))
 
-    @staticmethod
-    def _rebuild(conn: psycopg.Connection, tables: Sequence[str], keys: list, indexes: list) -> float:
-        """Primary/unique keys and indexes of these tables (foreign keys come last)."""
+    @classmethod
+    def _rebuild(cls, conn: psycopg.Connection, tables: Sequence[str], keys: list, indexes: list) -> float:
+        """Primary/unique keys and indexes of these tables (foreign keys come last), then
+        their statistics (ANALYZE in the transaction samples its own rows and commits the
+        statistics with them)."""
         t0 = time.perf_counter()
         with conn.cursor() as cur:
             for table, name, definition, kind, relname in reversed(keys):
@@ -499,7 +499,13 @@ class DatabaseLoad:
             for definition, _, relname in indexes:
                 if relname in tables:
                     cur.execute(definition)
+        cls._analyze(conn, tables)
         return time.perf_counter() - t0
+
+    @staticmethod
+    def _analyze(conn: psycopg.Connection, tables: Sequence[str]) -> None:
+        if tables:
+            conn.execute(sql.SQL("ANALYZE {}").format(sql.SQL(", ").join(sql.Identifier(t) for t in tables)))
 
 
 def bulk_load(url: str, frames: Mapping[str, pl.DataFrame], *, log: Callable[[str], None] = print,
