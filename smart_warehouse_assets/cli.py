@@ -31,19 +31,25 @@ def db() -> None:
     """Create and migrate the five databases."""
 
 
-def db_up(urls: dict[str, str], log=click.echo) -> None:
+def db_up(urls: dict[str, str], log=click.echo, roles: bool = False) -> None:
     for key, url in urls.items():
         created = migrations.ensure_database(url)
         applied = migrations.migrate(url, migrations.SQL_ROOT / key)
         what = ", ".join(applied) if applied else "up to date"
+        if roles:
+            from smart_warehouse_assets import roles as role_grants
+
+            what += "; grants from " + ", ".join(role_grants.apply(url, key))
         log(f"{dbname_of(url):16} {'created; ' if created else ''}{what}")
 
 
 @db.command("up")
-def db_up_command() -> None:
+@click.option("--roles", is_flag=True,
+              help="Also create the least-privilege roles if missing and apply sql/roles/ (no passwords).")
+def db_up_command(roles) -> None:
     """Create missing databases and apply pending migrations (safe to repeat)."""
     try:
-        db_up(_urls())
+        db_up(_urls(), roles=roles)
     except migrations.MigrationError as exc:
         raise click.ClickException(str(exc)) from None
 

@@ -1,9 +1,11 @@
 """What each staging table reads from its portal, and the rules a row must pass.
 
 Personal data stops at the portal: the selects below name only the columns the warehouse
-needs, and a date of birth leaves as a birth year. Each ``checked`` query gives a row the
-first contract rule it breaks (unknown status, negative amount, missing key, timestamp in
-the future, decision before submission) as ``reject_reason``; null means it flows on.
+needs, and citizens are read through the portal's view ``citizens_for_warehouse``, which
+has no personal column and gives a birth year, never a date of birth. Each ``checked``
+query gives a row the first contract rule it breaks (unknown status, negative amount,
+missing key, timestamp in the future, decision before submission) as ``reject_reason``;
+null means it flows on.
 """
 
 from __future__ import annotations
@@ -34,9 +36,8 @@ CITIZENS = SourceExtract(
     landing_ddl="citizen_id uuid, gender text, birth_year integer, city text, district text, "
     "state text, status text, created_at timestamptz, updated_at timestamptz",
     select="""
-        SELECT citizen_id, gender, extract(year FROM date_of_birth)::integer, city, district,
-               state, status, created_at, updated_at
-        FROM public.citizens
+        SELECT citizen_id, gender, birth_year, city, district, state, status, created_at, updated_at
+        FROM public.citizens_for_warehouse
     """,
     checked="""
         SELECT l.*,
