@@ -156,8 +156,12 @@ def _load(first: str | None, last: str | None) -> bool:
     if not result.success:
         for event in result.all_events:
             if event.is_step_failure:
-                error = event.step_failure_data.error
-                click.echo(f"FAILED {event.step_key}: {error.message.strip() if error else ''}", err=True)
+                # After retries the error reads "Exceeded max_retries"; its causes say why.
+                error, reasons = event.step_failure_data.error, []
+                while error is not None:
+                    reasons.append(redact(error.message.strip()))
+                    error = error.cause
+                click.echo(f"FAILED {event.step_key}: {' <- '.join(reasons)}", err=True)
         raise click.ClickException(f"the load failed after {seconds:.1f}s (run {result.run_id}); see above")
     click.echo(f"run {result.run_id} succeeded in {seconds:.1f}s")
     return True

@@ -15,7 +15,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from smart_warehouse_assets.settings import dbname_of, host_port, redact, with_dbname
+from smart_warehouse_assets.settings import dbname_of, host_port, redact, scrub, with_dbname
 
 SQL_ROOT = Path(__file__).resolve().parent.parent / "sql"
 _LOCK_KEY = 4_201_777_001  # pg_advisory_lock key shared by every runner
@@ -66,10 +66,10 @@ def connect(url: str, **kwargs) -> psycopg.Connection:
     """Connect, turning 'no server' into a message naming host and port, never the password."""
     try:
         return psycopg.connect(url, **kwargs)
-    except psycopg.OperationalError as exc:
+    except psycopg.Error as exc:  # also a malformed URL, whose message may quote its password
         raise MigrationError(
             f"cannot connect to database {dbname_of(url)!r} at {host_port(url)}: "
-            f"{redact(str(exc)).strip()}"
+            f"{scrub(str(exc), url).strip()}"
         ) from None
 
 

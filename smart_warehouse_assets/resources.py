@@ -14,7 +14,7 @@ import psycopg
 from psycopg import sql
 from pydantic import Field
 
-from smart_warehouse_assets.settings import DATABASES, dbname_of, host_port, redact
+from smart_warehouse_assets.settings import DATABASES, dbname_of, host_port, scrub
 
 
 class DatabaseUnavailable(dg.Failure):
@@ -40,13 +40,16 @@ class PostgresResource(dg.ConfigurableResource):
                 self.url, autocommit=autocommit, application_name=self.application_name,
                 connect_timeout=10,
             )
-        except psycopg.OperationalError as exc:
+        except psycopg.Error as exc:
+            # A malformed URL (ProgrammingError) cannot get better by retrying; and libpq may
+            # quote a piece of it, password included, so the message is scrubbed with the URL.
             raise DatabaseUnavailable(
                 description=(
-                    f"Cannot connect to {self.where()}: {redact(str(exc)).strip()}. "
+                    f"Cannot connect to {self.where()}: {scrub(str(exc), self.url).strip()}. "
                     "Check that the server is running and the URL (environment variable "
                     "SMART_*_URL or PGHOST/PGPORT/PGUSER) is right."
                 ),
+                allow_retries=not isinstance(exc, psycopg.ProgrammingError),
             ) from None
 
     @contextmanager

@@ -11,7 +11,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = "5432"
@@ -71,8 +71,19 @@ def with_dbname(url: str, dbname: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, "/" + dbname, parts.query, parts.fragment))
 
 
+def _conninfo_value(conninfo: str, key: str) -> str | None:
+    """One keyword's value of a key/value conninfo string ("host=h dbname=d ...")."""
+    match = re.search(rf"(?:^|\s){key}\s*=\s*('(?:[^'\\]|\\.)*'|\S+)", conninfo)
+    return match.group(1).strip("'") if match else None
+
+
 def dbname_of(url: str) -> str:
-    return urlsplit(url).path.lstrip("/")
+    if "://" not in url:  # a key/value conninfo string
+        return _conninfo_value(url, "dbname") or "?"
+    try:
+        return urlsplit(url).path.lstrip("/")
+    except ValueError:  # a malformed URL (e.g. an unclosed IPv6 bracket)
+        return "?"
 
 
 _PASSWORD_IN_NETLOC = re.compile(r"(?<=://)([^:/@\s]*):[^@\s]*@")
@@ -85,11 +96,59 @@ def redact(text: str) -> str:
     return _PASSWORD_PARAM.sub(r"\1***", text)
 
 
+_QUOTED_PASSWORD = re.compile(r"password\s*=\s*'((?:[^'\\]|\\.)*)'", re.IGNORECASE)
+
+
+def _written_passwords(url: str) -> set[str]:
+    found = set()
+    if "://" in url and "@" in url:
+        userinfo = url.split("://", 1)[1].rpartition("@")[0]
+        if ":" in userinfo:
+            found.add(userinfo.split(":", 1)[1])
+    found.update(m.group(1) for m in _QUOTED_PASSWORD.finditer(url))
+    found.update(m.group(0).split("=", 1)[1] for m in _PASSWORD_PARAM.finditer(url))
+    return {p for p in found if p}
+
+
+def has_password(url: str) -> bool:
+    """Whether a URL or conninfo string carries a password itself (not through libpq's env)."""
+    return bool(_written_passwords(url))
+
+
+def _passwords_in(url: str) -> list[str]:
+    """Every password-like part of a URL or conninfo string, as written and decoded, longest first.
+
+    A malformed URL is split differently by libpq and by Python (an unescaped '@' in the
+    password, say), and libpq quotes the piece it stumbled on in its message; so the
+    pieces of the password between '@', ':' and '/' count as secrets too.
+    """
+    secrets = set()
+    for password in _written_passwords(url):
+        for form in (password, unquote(password)):
+            if len(form) >= 3:
+                secrets.add(form)
+            secrets.update(p for p in re.split(r"[@:/?#&]", form) if len(p) >= 4)
+    return sorted(secrets, key=len, reverse=True)
+
+
+def scrub(text: str, url: str) -> str:
+    """``redact(text)``, and any trace of ``url``'s password removed, also one that a
+    message quotes from a malformed URL without the URL around it."""
+    for secret in _passwords_in(url):
+        text = text.replace(secret, "***")
+    return redact(text)
+
+
 def host_port(url: str) -> str:
     """``host:port`` of a URL, for messages (never the password)."""
-    parts = urlsplit(url)
-    host = parts.hostname or DEFAULT_HOST
-    query = dict(p.split("=", 1) for p in parts.query.split("&") if "=" in p)
-    host = query.get("host", host)
-    port = parts.port or query.get("port") or DEFAULT_PORT
+    if "://" not in url:  # a key/value conninfo string
+        return f"{_conninfo_value(url, 'host') or DEFAULT_HOST}:{_conninfo_value(url, 'port') or DEFAULT_PORT}"
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or DEFAULT_HOST
+        query = dict(p.split("=", 1) for p in parts.query.split("&") if "=" in p)
+        host = query.get("host", host)
+        port = parts.port or query.get("port") or DEFAULT_PORT
+    except ValueError:  # a malformed URL: say so rather than fail while reporting an error
+        return "an unreadable address"
     return f"{host}:{port}"
