@@ -15,7 +15,7 @@ from collections.abc import Callable
 import dagster as dg
 import psycopg
 
-from smart_warehouse_assets.partitions import DayRange, daily_partitions, day_range
+from smart_warehouse_assets.partitions import DayRange, InvalidPartition, daily_partitions, day_range
 from smart_warehouse_assets.quality.record import evaluate
 from smart_warehouse_assets.quality.spec import Check, CheckScope
 from smart_warehouse_assets.resources import DatabaseUnavailable
@@ -41,6 +41,8 @@ LoadFn = Callable[[dg.AssetExecutionContext, DayRange | None], tuple[int, dict]]
 
 def _explain(exc: Exception, key: dg.AssetKey) -> Exception:
     """A permanent database error becomes a Failure that is not retried; others pass through."""
+    if isinstance(exc, InvalidPartition):  # a bad partition key or range stays bad
+        return dg.Failure(description=f"{key.to_user_string()}: {exc}", allow_retries=False)
     if isinstance(exc, DatabaseUnavailable):
         text = exc.description or ""
         if "does not exist" in text or "password" in text or "role" in text:
@@ -96,9 +98,9 @@ def warehouse_asset(
         retry_policy=RETRY,
     )
     def _asset(context: dg.AssetExecutionContext):
-        days = day_range(context) if partitioned and context.has_partition_key_range else None
         batch_id = None
         try:
+            days = day_range(context) if partitioned and context.has_partition_key_range else None
             if key in context.selected_asset_keys:
                 batch_id, result_metadata = load(context, days)
                 yield dg.MaterializeResult(asset_key=key, metadata=result_metadata)

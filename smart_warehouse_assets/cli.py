@@ -133,7 +133,10 @@ def load(first, last) -> None:
 
 
 def _load(first: str | None, last: str | None) -> bool:
-    from smart_warehouse_assets import jobs, partitions
+    try:
+        from smart_warehouse_assets import jobs, partitions
+    except ValueError as exc:  # SMART_PARTITION_START is not a day (partitions.InvalidPartition)
+        raise click.ClickException(str(exc)) from None
 
     jobs.ensure_dagster_home()
     from smart_warehouse_assets.definitions import defs

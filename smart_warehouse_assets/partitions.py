@@ -16,7 +16,7 @@ TIMEZONE = "Asia/Kolkata"
 IST = ZoneInfo(TIMEZONE)
 START_ENV = "SMART_PARTITION_START"
 MANIFEST_PATH = Path(__file__).resolve().parent.parent / ".smart-warehouse" / "seed_manifest.json"
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # ASCII digits only; fullmatch: no trailing newline
 
 
 class InvalidPartition(ValueError):
@@ -25,7 +25,7 @@ class InvalidPartition(ValueError):
 
 def parse_day(value: str, what: str = "partition key") -> date:
     """Validate a YYYY-MM-DD day before it goes anywhere near SQL."""
-    if not isinstance(value, str) or not _DATE.match(value):
+    if not isinstance(value, str) or not _DATE.fullmatch(value):
         raise InvalidPartition(f"{what} {value!r} is not a day in the form YYYY-MM-DD")
     try:
         return date.fromisoformat(value)

@@ -2,7 +2,7 @@
 
 import dagster as dg
 from psycopg import sql
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from smart_warehouse_assets.asset_factory import warehouse_asset
 from smart_warehouse_assets.batches import lock_asset, open_batch
@@ -18,6 +18,16 @@ class CalendarSettings(dg.ConfigurableResource):
     """Holidays beyond the national ones, e.g. {'2026-03-04': 'Holi'}."""
 
     extra_holidays: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("extra_holidays")
+    @classmethod
+    def _real_days_and_plain_names(cls, value: dict[str, str]) -> dict[str, str]:
+        """Checked when the settings are made, long before a holiday reaches dim_date."""
+        for day, name in value.items():
+            parse_day(day, "holiday")
+            if not name.strip() or len(name) > 100 or any(not ch.isprintable() for ch in name):
+                raise ValueError(f"holiday name for {day} must be 1-100 printable characters, got {name[:40]!r}")
+        return value
 
 
 def _load_dim_date(context: dg.AssetExecutionContext, days):

@@ -14,6 +14,7 @@ from datetime import date
 from decimal import Decimal
 
 import dagster as dg
+from pydantic import Field, model_validator
 
 from smart_warehouse_assets.partitions import DayRange
 from smart_warehouse_assets.resources import PostgresResource
@@ -76,11 +77,20 @@ class QualityThresholds(dg.ConfigurableResource):
     code nobody has; quarantine up to ~2%) and well below a broken load.
     """
 
-    unknown_member_warn: float = 0.10
-    unknown_member_error: float = 0.25
-    quarantine_warn: float = 0.03
-    quarantine_error: float = 0.10
-    freshness_max_lag_days: int = 2
+    unknown_member_warn: float = Field(default=0.10, ge=0, le=1)
+    unknown_member_error: float = Field(default=0.25, ge=0, le=1)
+    quarantine_warn: float = Field(default=0.03, ge=0, le=1)
+    quarantine_error: float = Field(default=0.10, ge=0, le=1)
+    freshness_max_lag_days: int = Field(default=2, ge=0, le=3660)
     # A day with fewer rows is judged as if it had this many, so that one or two odd rows
     # on a quiet day do not read as a 5% problem.
-    rate_min_rows: int = 100
+    rate_min_rows: int = Field(default=100, ge=1, le=10_000_000)
+
+    @model_validator(mode="after")
+    def _warn_before_error(self) -> QualityThresholds:
+        """Fractions lie in [0, 1] (the Field bounds, which also refuse NaN); WARN comes first."""
+        for name in ("unknown_member", "quarantine"):
+            warn, error = getattr(self, f"{name}_warn"), getattr(self, f"{name}_error")
+            if warn > error:
+                raise ValueError(f"{name}_warn ({warn}) must not be above {name}_error ({error})")
+        return self
