@@ -45,7 +45,7 @@ CITIZENS = SourceExtract(
                     WHEN l.created_at > now() OR l.updated_at > now() THEN 'timestamp in the future'
                END AS reject_reason,
                NULL::date AS partition_date,
-               regexp_replace(btrim(l.district), '\\s+', ' ', 'g') AS district_spelled
+               btrim(regexp_replace(l.district, '\\s+', ' ', 'g')) AS district_spelled
         FROM land l
     """,
     # A district is spelled the way most rows spell it, preferring a mixed-case spelling,
