@@ -151,6 +151,16 @@ def _load(first: str | None, last: str | None) -> bool:
         raise click.BadParameter(str(exc)) from None
     import dagster as dg
 
+    from smart_warehouse_assets.operations import changes
+
+    # A load of every partition also moves the change watermarks, so the refresh sensor
+    # afterwards reloads only what changes from now on (a partial range must not).
+    everything = (first_day.isoformat(), last_day.isoformat()) == (keys[0], keys[-1])
+    resources = defs.resources
+    window = None
+    if everything:
+        portals = {p: resources[f"{p}_db"] for p in ("citizen", "dept", "aiml")}
+        window = changes.plan(portals, resources["warehouse"], full=True).window
     click.echo(f"materializing the warehouse for {first_day} ... {last_day} in one run")
     started = time.perf_counter()
     with dg.DagsterInstance.get() as instance:
@@ -166,8 +176,49 @@ def _load(first: str | None, last: str | None) -> bool:
                     error = error.cause
                 click.echo(f"FAILED {event.step_key}: {' <- '.join(reasons)}", err=True)
         raise click.ClickException(f"the load failed after {seconds:.1f}s (run {result.run_id}); see above")
+    if window is not None:
+        changes.advance(resources["warehouse"], window, result.run_id)
     click.echo(f"run {result.run_id} succeeded in {seconds:.1f}s")
     return True
+
+
+@main.command()
+@click.option("--start", "first", help="First IST day judged (YYYY-MM-DD); default: every loaded day.")
+@click.option("--end", "last", help="Last IST day judged (YYYY-MM-DD).")
+def check(first, last) -> None:
+    """Evaluate every data-quality check on the current tables, without loading."""
+    from smart_warehouse_assets import jobs, partitions
+
+    _urls()
+    jobs.ensure_dagster_home()
+    from smart_warehouse_assets.definitions import defs
+
+    if bool(first) != bool(last):
+        raise click.BadParameter("give both --start and --end, or neither")
+    try:
+        days = [partitions.parse_day(first, "--start"), partitions.parse_day(last, "--end")] if first else [None, None]
+    except partitions.InvalidPartition as exc:
+        raise click.BadParameter(str(exc)) from None
+    import dagster as dg
+
+    with dg.DagsterInstance.get() as instance:
+        result = jobs.run_checks(defs, *days, instance=instance)
+    verdicts = [e.event_specific_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
+    failed = [v for v in verdicts if not v.passed]
+    for v in failed:
+        click.echo(f"{v.severity.value:5} {v.asset_key.to_user_string()} {v.check_name}: {v.description}")
+    click.echo(f"{len(verdicts)} checks evaluated, {len(failed)} failed (run {result.run_id})")
+    if any(v.severity == dg.AssetCheckSeverity.ERROR for v in failed) or not result.success:
+        sys.exit(1)
+
+
+@main.command()
+@click.option("--check", "only_check", is_flag=True, help="Only report whether the page is up to date.")
+def docs(only_check) -> None:
+    """Regenerate docs/data-dictionary.md from the warehouse DDL comments."""
+    from smart_warehouse_assets import docs as dictionary
+
+    sys.exit(dictionary.main(["--check"] if only_check else []))
 
 
 @main.command()

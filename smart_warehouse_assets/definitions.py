@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-import warnings
-
 import dagster as dg
-
-# BackfillPolicy and multi_observable_source_asset are marked beta in 1.13 yet are the
-# current way to run a backfill as one run and to observe several sources at once.
-warnings.filterwarnings("ignore", category=dg.BetaWarning)
 
 from smart_warehouse_assets.aggregates.assets import agg_daily_applications
 from smart_warehouse_assets.catalog import table_metadata
