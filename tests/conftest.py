@@ -9,6 +9,7 @@ tests fail.
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import date
@@ -154,3 +155,23 @@ def loaded(make_database_set, loaded_template) -> tuple[dict[str, str], dict]:
     """A private copy of the loaded warehouse and its portals, for one test to change."""
     template, manifest = loaded_template
     return make_database_set(template=template), manifest
+
+
+def cli_env(urls: dict[str, str], home, **extra: str) -> dict[str, str]:
+    """Environment for a `smart-warehouse` subprocess on ``urls`` with its own DAGSTER_HOME."""
+    env = dict(os.environ, DAGSTER_HOME=str(home), SMART_PARTITION_START=TEST_START.isoformat(),
+               DAGSTER_DISABLE_TELEMETRY="1")
+    env.update({db.env_var: urls[key] for key, db in DATABASES.items()})
+    env.update(extra)
+    return env
+
+
+def wait_for(predicate, seconds: float = 120, what: str = "condition", every: float = 0.1):
+    """Poll ``predicate`` until it returns something truthy; fail after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError(f"timed out waiting for {what}")

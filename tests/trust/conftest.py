@@ -9,16 +9,13 @@ own there, so nothing is left that could break another run.
 
 from __future__ import annotations
 
-import os
-import time
 from urllib.parse import quote, urlsplit, urlunsplit
 
-import psycopg
 import pytest
 
 from smart_warehouse_assets import roles
-from smart_warehouse_assets.settings import DATABASES
-from tests.conftest import TEST_START
+from tests.conftest import cli_env, wait_for  # noqa: F401  (shared helpers, imported here by the trust tests)
+from tests.warehouse.helpers import scalar as count  # noqa: F401
 
 
 def as_user(url: str, user: str, password: str | None = None) -> str:
@@ -39,30 +36,6 @@ def role_urls(urls: dict[str, str], warehouse_role: str = roles.WRITER) -> dict[
     """The pipeline's URLs as deployed: portals as smart_etl_reader, the warehouse as the writer."""
     return {key: as_user(url, roles.ROLE_OF[key] if key != "warehouse" else warehouse_role)
             for key, url in urls.items()}
-
-
-def cli_env(urls: dict[str, str], home, **extra: str) -> dict[str, str]:
-    """Environment for a `smart-warehouse` subprocess on ``urls`` with its own DAGSTER_HOME."""
-    env = dict(os.environ, DAGSTER_HOME=str(home), SMART_PARTITION_START=TEST_START.isoformat(),
-               DAGSTER_DISABLE_TELEMETRY="1")
-    env.update({db.env_var: urls[key] for key, db in DATABASES.items()})
-    env.update(extra)
-    return env
-
-
-def wait_for(predicate, seconds: float = 120, what: str = "condition", every: float = 0.1):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(every)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def count(url: str, query: str, params=None) -> int:
-    with psycopg.connect(url) as conn:
-        return conn.execute(query, params).fetchone()[0]
 
 
 @pytest.fixture

@@ -6,30 +6,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import psycopg
 
-from tests.conftest import LAST_DAY, TEST_START
+from tests.conftest import LAST_DAY, TEST_START, cli_env, wait_for
 from tests.warehouse.helpers import contents, rows, scalar
 
-from smart_warehouse_assets.settings import DATABASES
-
-
-def _cli_env(urls: dict[str, str], home) -> dict[str, str]:
-    env = dict(os.environ, DAGSTER_HOME=str(home), SMART_PARTITION_START=TEST_START.isoformat())
-    env.update({db.env_var: urls[key] for key, db in DATABASES.items()})
-    return env
-
-
-def _wait_for(predicate, seconds: float = 120, what: str = "condition"):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_sigkill_mid_write_keeps_previous_rows_and_next_run_completes(loaded, tmp_path):
@@ -45,9 +27,9 @@ def test_sigkill_mid_write_keeps_previous_rows_and_next_run_completes(loaded, tm
             # ANALYZE, the load's last statement before commit, waits for this lock; deleting
             # and inserting do not. So the load blocks with all its rows written, uncommitted.
             blocker.execute("LOCK TABLE fact_service_applications IN SHARE UPDATE EXCLUSIVE MODE")
-            proc = subprocess.Popen(command, env=_cli_env(urls, tmp_path), stdout=subprocess.DEVNULL,
+            proc = subprocess.Popen(command, env=cli_env(urls, tmp_path), stdout=subprocess.DEVNULL,
                                     stderr=subprocess.DEVNULL, start_new_session=True)
-            _wait_for(lambda: scalar(wh, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            wait_for(lambda: scalar(wh, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
                                          "AND wait_event_type = 'Lock' AND query LIKE 'ANALYZE%%fact_service_applications%%'"),
                       what="the load to block with its rows written")
             batch = scalar(wh, "SELECT max(batch_id) FROM etl_batches WHERE asset_key = 'fact_service_applications'")
@@ -59,12 +41,12 @@ def test_sigkill_mid_write_keeps_previous_rows_and_next_run_completes(loaded, tm
         if proc is not None and proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
     # The server notices the dead client and rolls the transaction back.
-    _wait_for(lambda: scalar(wh, "SELECT count(*) = 0 FROM pg_stat_activity WHERE datname = current_database() "
+    wait_for(lambda: scalar(wh, "SELECT count(*) = 0 FROM pg_stat_activity WHERE datname = current_database() "
                                  "AND pid <> pg_backend_pid() AND state <> 'idle'"), what="the killed session to end")
     assert contents(wh, "fact_service_applications") == before
     assert rows(wh, "SELECT status FROM etl_batches WHERE batch_id = %s", (batch,)) == [("running",)]
 
-    done = subprocess.run(command, env=_cli_env(urls, tmp_path), capture_output=True, text=True, timeout=600)
+    done = subprocess.run(command, env=cli_env(urls, tmp_path), capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     assert contents(wh, "fact_service_applications") == before
     assert scalar(wh, "SELECT status FROM etl_batches WHERE asset_key = 'fact_service_applications' "
