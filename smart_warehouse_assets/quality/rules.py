@@ -70,6 +70,17 @@ def count_offending(name: str, description: str, table: str, date_key: str, offe
     return Check(name, description, severity, evaluate, blocking)
 
 
+def batch_recorded(table: str, date_key: str, sample: str) -> Check:
+    """Stands in for a per-row foreign key on etl_batch_id (dropped to spare every insert)."""
+    return count_offending(
+        "batch_recorded",
+        f"Every row of {table} names the successful etl_batches row that wrote it.",
+        table, date_key,
+        "NOT EXISTS (SELECT 1 FROM public.etl_batches b WHERE b.batch_id = t.etl_batch_id AND b.status = 'success')",
+        sample,
+    )
+
+
 def unique_key(table: str, date_key: str, columns: tuple[str, ...], sample: str) -> Check:
     same = sql.SQL(" AND ").join(sql.SQL("u.{0} = t.{0}").format(Ident(c)) for c in columns)
     return count_offending(

@@ -8,6 +8,7 @@ from smart_warehouse_assets.aggregates.daily_applications import AGG_DAILY_APPLI
 from smart_warehouse_assets.quality.contract import APPLICATION_STATUSES
 from smart_warehouse_assets.quality.reconcile import Reconciliation, reconciliation_check
 from smart_warehouse_assets.quality.rules import (
+    batch_recorded,
     count_offending,
     day_filter,
     keys_resolve,
@@ -90,6 +91,7 @@ FACT_SERVICE_APPLICATIONS = [
     count_offending("status_in_vocabulary", f"status is one of {_STATUSES}.", "fact_service_applications",
                     "submitted_date_key", f"t.status IS NULL OR t.status NOT IN ({_STATUSES})",
                     "t.application_id::text"),
+    batch_recorded("fact_service_applications", "submitted_date_key", "t.application_id::text"),
     schema_matches_contract("fact_service_applications"),
     latest_partition_fresh("fact_service_applications", "submitted_date_key"),
 ]
@@ -109,6 +111,7 @@ FACT_APPLICATION_PROCESSING = [
                     "action_date_key", "t.processing_minutes < 0", "t.action_id::text"),
     count_offending("step_number_positive", "step_number starts at 1.", "fact_application_processing",
                     "action_date_key", "t.step_number IS NULL OR t.step_number < 1", "t.action_id::text"),
+    batch_recorded("fact_application_processing", "action_date_key", "t.action_id::text"),
     schema_matches_contract("fact_application_processing"),
     latest_partition_fresh("fact_application_processing", "action_date_key"),
 ]
@@ -133,6 +136,7 @@ FACT_ELIGIBILITY_SCORING = [
                     "fact_eligibility_scoring", "prediction_date_key",
                     "t.is_correct IS DISTINCT FROM (t.predicted_eligible = (t.actual_outcome = 'approved')) "
                     "OR t.actual_outcome NOT IN ('approved', 'rejected')", "t.prediction_id::text"),
+    batch_recorded("fact_eligibility_scoring", "prediction_date_key", "t.prediction_id::text"),
     schema_matches_contract("fact_eligibility_scoring"),
     latest_partition_fresh("fact_eligibility_scoring", "prediction_date_key"),
 ]
@@ -150,6 +154,7 @@ AGG_DAILY_APPLICATIONS_CHECKS = [
                     "t.sla_compliance_rate NOT BETWEEN 0 AND 1 OR t.avg_processing_days < 0 "
                     "OR t.applications_submitted <> t.applications_approved + t.applications_rejected "
                     "+ t.applications_pending + t.applications_withdrawn", _AGG_GRAIN),
+    batch_recorded("agg_daily_applications", "date_key", _AGG_GRAIN),
     schema_matches_contract("agg_daily_applications"),
     latest_partition_fresh("agg_daily_applications", "date_key"),
 ]
