@@ -2,17 +2,25 @@
 
 Each evaluation is written to etl_data_quality in a transaction of its own, committed
 before the verdict reaches Dagster: a failed check's record survives the failed run.
+An asset's checks are independent read-only queries, so they run side by side on their
+own connections (the server works on each in its own process); verdicts reach Dagster
+in the declared order.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import dagster as dg
 from psycopg.types.json import Jsonb
 
 from smart_warehouse_assets.batches import run_id_of
 from smart_warehouse_assets.quality.spec import ERROR, WARN, Check, CheckScope, Observation
+
+# Checks in flight at once: enough to keep the server's cores busy, few enough not to crowd it.
+CHECK_WORKERS = max(2, min(4, os.cpu_count() or 2))
 
 _COPY = """
 COPY public.etl_data_quality
@@ -54,33 +62,48 @@ def evaluate(
     asset = asset_key.to_user_string()
     run_id = run_id_of(context)
     selected = {k.name for k in context.selected_asset_check_keys if k.asset_key == asset_key}
-    for check in checks:
-        if check.name not in selected:
-            continue
+    todo = [c for c in checks if c.name in selected]
+    if not todo:
+        return
+
+    def judge(check: Check) -> list[Observation]:
         observations = check.evaluate(scope)
         record(scope, run_id, asset, batch_id, check, observations)
-        failed = [o for o in observations if not o.passed]
-        severity = ERROR if any(o.severity == ERROR for o in failed) else (WARN if failed else ERROR)
-        description = (
-            "; ".join(_message(asset, check, o) for o in failed[:3])
-            + (f"; and {len(failed) - 3} more days" if len(failed) > 3 else "")
-            if failed else f"{check.name} passed for {asset} on {len(observations)} evaluation(s)"
-        )
-        if failed:
-            context.log.error(description) if severity == ERROR else context.log.warning(description)
-        yield dg.AssetCheckResult(
-            asset_key=asset_key,
-            check_name=check.name,
-            passed=not failed,
-            severity=dg.AssetCheckSeverity.ERROR if severity == ERROR else dg.AssetCheckSeverity.WARN,
-            description=description[:2000],
-            metadata={
-                "partitions_judged": scope.days.label if scope.days else "all",
-                "evaluations": len(observations),
-                "failed": len(failed),
-                "failed_partitions": ", ".join(o.where for o in failed[:20]) or "none",
-                "observed": str(failed[0].observed if failed else (observations[0].observed if observations else "")),
-                "expected": observations[0].expected if observations else "",
-                "sample": ", ".join(failed[0].sample) if failed and failed[0].sample else "",
-            },
-        )
+        return observations
+
+    pool = ThreadPoolExecutor(max_workers=min(CHECK_WORKERS, len(todo)), thread_name_prefix="check")
+    try:
+        futures = [pool.submit(judge, check) for check in todo]
+        for check, future in zip(todo, futures):
+            yield _result(context, asset, asset_key, scope, check, future.result())
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _result(context: dg.AssetExecutionContext, asset: str, asset_key: dg.AssetKey, scope: CheckScope,
+            check: Check, observations: list[Observation]) -> dg.AssetCheckResult:
+    failed = [o for o in observations if not o.passed]
+    severity = ERROR if any(o.severity == ERROR for o in failed) else (WARN if failed else ERROR)
+    description = (
+        "; ".join(_message(asset, check, o) for o in failed[:3])
+        + (f"; and {len(failed) - 3} more days" if len(failed) > 3 else "")
+        if failed else f"{check.name} passed for {asset} on {len(observations)} evaluation(s)"
+    )
+    if failed:
+        context.log.error(description) if severity == ERROR else context.log.warning(description)
+    return dg.AssetCheckResult(
+        asset_key=asset_key,
+        check_name=check.name,
+        passed=not failed,
+        severity=dg.AssetCheckSeverity.ERROR if severity == ERROR else dg.AssetCheckSeverity.WARN,
+        description=description[:2000],
+        metadata={
+            "partitions_judged": scope.days.label if scope.days else "all",
+            "evaluations": len(observations),
+            "failed": len(failed),
+            "failed_partitions": ", ".join(o.where for o in failed[:20]) or "none",
+            "observed": str(failed[0].observed if failed else (observations[0].observed if observations else "")),
+            "expected": observations[0].expected if observations else "",
+            "sample": ", ".join(failed[0].sample) if failed and failed[0].sample else "",
+        },
+    )
