@@ -100,7 +100,7 @@ def warehouse_asset(
     def _asset(context: dg.AssetExecutionContext):
         batch_id = None
         try:
-            days = day_range(context) if partitioned and context.has_partition_key_range else None
+            days = day_range(context, key) if partitioned and context.has_partition_key_range else None
             if key in context.selected_asset_keys:
                 batch_id, result_metadata = load(context, days)
                 yield dg.MaterializeResult(asset_key=key, metadata=result_metadata)

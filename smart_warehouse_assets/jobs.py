@@ -84,6 +84,27 @@ def run_load(
     )
 
 
+def run_request(
+    defs: dg.Definitions,
+    request: dg.RunRequest,
+    *,
+    instance: dg.DagsterInstance,
+    raise_on_error: bool = True,
+    log_level: str = "INFO",
+    retries: bool = True,
+) -> dg.ExecuteInProcessResult:
+    """Run in this process what a schedule or sensor asked of ``warehouse_load``: its assets,
+    its tags (partition range, changed days, watermark window). ``retries=False`` turns the
+    assets' retry policies off."""
+    run_config: dict = {"loggers": {"console": {"config": {"log_level": log_level}}}}
+    if not retries:
+        run_config["execution"] = {"config": {"retries": {"disabled": {}}}}
+    return defs.resolve_job_def("warehouse_load").execute_in_process(
+        instance=instance, asset_selection=request.asset_selection, tags=dict(request.tags),
+        raise_on_error=raise_on_error, run_config=run_config,
+    )
+
+
 def run_checks(
     defs: dg.Definitions,
     first: date | str | None = None,

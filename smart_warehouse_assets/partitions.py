@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -15,6 +16,8 @@ import dagster as dg
 TIMEZONE = "Asia/Kolkata"
 IST = ZoneInfo(TIMEZONE)
 START_ENV = "SMART_PARTITION_START"
+# On a change-driven run: per asset (user string), the days whose source rows changed.
+CHANGED_DAYS_TAG = "smart/changed_partitions"
 MANIFEST_PATH = Path(__file__).resolve().parent.parent / ".smart-warehouse" / "seed_manifest.json"
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # ASCII digits only; fullmatch: no trailing newline
 
@@ -78,10 +81,55 @@ class DayRange:
         return [self.first + timedelta(days=i) for i in range((self.last - self.first).days + 1)]
 
 
-def day_range(context: dg.AssetExecutionContext) -> DayRange:
-    """The partition range of the run, each key validated as a real day."""
+def compress(days: Iterable[date]) -> str:
+    """Days as comma-separated runs, e.g. "2026-09-01...2026-09-08,2026-09-10"."""
+    out: list[str] = []
+    ordered = sorted(set(days))
+    i = 0
+    while i < len(ordered):
+        j = i
+        while j + 1 < len(ordered) and ordered[j + 1] == ordered[j] + timedelta(days=1):
+            j += 1
+        out.append(ordered[i].isoformat() if i == j else f"{ordered[i]}...{ordered[j]}")
+        i = j + 1
+    return ",".join(out)
+
+
+def expand(value: str) -> set[date]:
+    """The inverse of :func:`compress`."""
+    days: set[date] = set()
+    for part in filter(None, value.split(",")):
+        first, _, last = part.partition("...")
+        a, b = parse_day(first), parse_day(last or first)
+        days |= {a + timedelta(days=i) for i in range((b - a).days + 1)}
+    return days
+
+
+def changed_days(tags: Mapping[str, str], key: dg.AssetKey) -> set[date] | None:
+    """The days a change-driven run names for ``key`` (None: the run names none, or unreadably)."""
+    try:
+        value = json.loads(tags.get(CHANGED_DAYS_TAG) or "{}").get(key.to_user_string())
+        return expand(value) if isinstance(value, str) else None
+    except (ValueError, AttributeError):
+        return None
+
+
+def day_range(context: dg.AssetExecutionContext, key: dg.AssetKey | None = None) -> DayRange:
+    """The days ``key`` loads in this run, each validated as a real day.
+
+    That is the run's partition range, except on a change-driven run: one run covers every
+    changed asset over the smallest range holding all their changed days, and each asset
+    reloads only the span of its own (yesterday's actions need not reload 90 days because
+    an application submitted 90 days ago was decided). The range's other days of the asset
+    are unchanged at the source, so what they hold is already what a reload would write.
+    """
     keys = context.partition_key_range
     first, last = parse_day(keys.start), parse_day(keys.end)
     if last < first:
         raise InvalidPartition(f"partition range {keys.start}...{keys.end} ends before it starts")
-    return DayRange(first, last)
+    try:
+        tags = context.run.tags
+    except Exception:  # a context built for a direct call has no run
+        tags = {}
+    own = sorted(d for d in (changed_days(tags, key) or ()) if first <= d <= last) if key else []
+    return DayRange(own[0], own[-1]) if own else DayRange(first, last)

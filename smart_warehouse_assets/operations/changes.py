@@ -29,14 +29,14 @@ from datetime import date, datetime, timedelta
 import dagster as dg
 from psycopg import sql
 
-from smart_warehouse_assets.partitions import daily_partitions, parse_day
+from smart_warehouse_assets.partitions import CHANGED_DAYS_TAG, compress, daily_partitions, parse_day
 from smart_warehouse_assets.resources import PostgresResource
 from smart_warehouse_assets.settings import DATABASES
 
 SETTLE = timedelta(minutes=1)
 WINDOW_TAG = "smart/watermark_window"
+PARTITIONS_TAG = CHANGED_DAYS_TAG  # read back by the assets: see partitions.day_range
 TRIGGER_TAG = "smart/trigger"
-PARTITIONS_TAG = "smart/changed_partitions"
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
 
@@ -231,30 +231,6 @@ def partition_days(now: datetime | None = None) -> tuple[date, date] | None:
     """First and last day that exist as partitions at ``now`` (None before the start)."""
     keys = daily_partitions.get_partition_keys(current_time=now)
     return (parse_day(keys[0]), parse_day(keys[-1])) if keys else None
-
-
-def compress(days: Iterable[date]) -> str:
-    """Days as comma-separated runs, e.g. "2026-09-01...2026-09-08,2026-09-10"."""
-    out: list[str] = []
-    ordered = sorted(set(days))
-    i = 0
-    while i < len(ordered):
-        j = i
-        while j + 1 < len(ordered) and ordered[j + 1] == ordered[j] + timedelta(days=1):
-            j += 1
-        out.append(ordered[i].isoformat() if i == j else f"{ordered[i]}...{ordered[j]}")
-        i = j + 1
-    return ",".join(out)
-
-
-def expand(value: str) -> set[date]:
-    """The inverse of :func:`compress`."""
-    days: set[date] = set()
-    for part in filter(None, value.split(",")):
-        first, _, last = part.partition("...")
-        a, b = parse_day(first), parse_day(last or first)
-        days |= {a + timedelta(days=i) for i in range((b - a).days + 1)}
-    return days
 
 
 @dataclass

@@ -37,6 +37,7 @@ import psycopg
 
 from smart_warehouse_assets.operations import changes
 from smart_warehouse_assets.operations.environment import environment, sensor_status
+from smart_warehouse_assets.partitions import compress, expand
 from smart_warehouse_assets.resources import PostgresResource
 from smart_warehouse_assets.settings import redact
 
@@ -285,7 +286,7 @@ def summarize(
 def _days(first: str | None, last: str | None) -> set[str] | None:
     if first is None:
         return None
-    return {d.isoformat() for d in changes.expand(f"{first}...{last or first}")}
+    return {d.isoformat() for d in expand(f"{first}...{last or first}")}
 
 
 def open_incident(
@@ -410,7 +411,7 @@ def record_run(
             opened.append(open_incident(
                 conn, reg, kind=CHECK_FAILURE, asset_key=asset, check_name=check, partitions=named,
                 title=f"Blocking check failed: {asset} {check}"
-                      + (f" {changes.compress(changes.expand(','.join(named)))}" if named else ""),
+                      + (f" {compress(expand(','.join(named)))}" if named else ""),
                 details={"job_name": s.job_name}, **common,
             ))
         for asset, parts in sorted(s.materialized.items()):

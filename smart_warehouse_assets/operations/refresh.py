@@ -20,11 +20,13 @@ September is not contiguous. The alternatives were:
 * one run per contiguous block — exact, but again several runs.
 
 So the sensor requests a single run over the smallest range that holds every changed day
-(``RunRequest(asset_selection=..., tags=range tags)``). The days inside that range which did
-not change are re-materialized too; a materialization replaces its days in one transaction,
-so they come out identical (tested), and with decisions landing daily across the open
-applications the gaps are few. The exact set is kept on the run as the
-``smart/changed_partitions`` tag, per asset, for whoever asks why a day was reloaded.
+(``RunRequest(asset_selection=..., tags=range tags)``) and names the exact set, per asset,
+in the ``smart/changed_partitions`` tag. Each asset reloads only the span of its own
+changed days inside the range (:func:`smart_warehouse_assets.partitions.day_range`):
+yesterday's processing actions do not reload the ninety days that an old application's
+decision opens for the applications. Days inside a reloaded span that did not change are
+replaced by identical rows (tested); the range's days outside an asset's span are
+unchanged at the source and recorded as materialized by the run as they stand.
 
 While a load with a watermark window is queued or running the sensor waits, so two loads
 never race for the same window; the instance's run queue (``deploy/dagster.yaml``) keeps
@@ -40,6 +42,7 @@ import dagster as dg
 from smart_warehouse_assets.jobs import warehouse_load_job
 from smart_warehouse_assets.operations import changes
 from smart_warehouse_assets.operations.environment import sensor_status
+from smart_warehouse_assets.partitions import compress
 from smart_warehouse_assets.resources import PostgresResource
 
 REFRESH_SECONDS = 300
@@ -111,7 +114,7 @@ def refresh_changed_partitions(
 
 
 def _deferred(deferred: Mapping[str, set]) -> str:
-    return "; ".join(f"{a}: {changes.compress(d)}" for a, d in sorted(deferred.items()))
+    return "; ".join(f"{a}: {compress(d)}" for a, d in sorted(deferred.items()))
 
 
 @dg.run_status_sensor(

@@ -9,7 +9,9 @@ from pathlib import Path
 import dagster as dg
 import psycopg
 
+from smart_warehouse_assets import partitions
 from smart_warehouse_assets.definitions import build_definitions, database_resources
+from smart_warehouse_assets.jobs import run_request
 from smart_warehouse_assets.operations import changes
 
 PORTAL_KEYS = ("citizen", "dept", "aiml", "monitor")
@@ -39,16 +41,9 @@ def record_full_load(urls: dict[str, str], run_id: str = "initial-load") -> None
 
 def execute_request(urls: dict[str, str], request: dg.RunRequest, instance: dg.DagsterInstance,
                     raise_on_error: bool = True, retries: bool = True) -> dg.ExecuteInProcessResult:
-    """Run what a schedule or sensor asked for, in process: its job, assets and tags.
-    ``retries=False`` turns the assets' retry policies off (a failure the test wants at once)."""
-    job = build_definitions(urls).resolve_job_def("warehouse_load")
-    run_config: dict = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
-    if not retries:
-        run_config["execution"] = {"config": {"retries": {"disabled": {}}}}
-    return job.execute_in_process(
-        instance=instance, asset_selection=request.asset_selection, tags=dict(request.tags),
-        raise_on_error=raise_on_error, run_config=run_config,
-    )
+    """Run what a schedule or sensor asked for, in process, on the test's databases."""
+    return run_request(build_definitions(urls), request, instance=instance, raise_on_error=raise_on_error,
+                       log_level="WARNING", retries=retries)
 
 
 def load_request(first: date, last: date, *assets: str) -> dg.RunRequest:
@@ -64,7 +59,7 @@ def partitions_of(request: dg.RunRequest) -> dict[str, set[date]]:
     import json
 
     raw = json.loads(request.tags.get(changes.PARTITIONS_TAG, "{}"))
-    return {asset: changes.expand(value) for asset, value in raw.items()}
+    return {asset: partitions.expand(value) for asset, value in raw.items()}
 
 
 def evaluate_sensor(sensor: dg.SensorDefinition, urls: dict[str, str], instance: dg.DagsterInstance):

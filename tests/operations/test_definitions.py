@@ -6,6 +6,7 @@ from __future__ import annotations
 import dagster as dg
 import pytest
 
+from smart_warehouse_assets import partitions
 from smart_warehouse_assets.definitions import defs
 from smart_warehouse_assets.jobs import WAREHOUSE_SELECTION
 from smart_warehouse_assets.operations import changes, environment
@@ -55,6 +56,6 @@ def test_compressed_day_lists_round_trip():
     from datetime import date, timedelta
 
     days = {date(2026, 9, 1) + timedelta(days=i) for i in (0, 1, 2, 4, 7, 8)}
-    text = changes.compress(days)
+    text = partitions.compress(days)
     assert text == "2026-09-01...2026-09-03,2026-09-05,2026-09-08...2026-09-09"
-    assert changes.expand(text) == days
+    assert partitions.expand(text) == days

@@ -13,6 +13,7 @@ import dagster as dg
 import psycopg
 import pytest
 
+from smart_warehouse_assets import partitions
 from smart_warehouse_assets.jobs import WAREHOUSE_SELECTION
 from smart_warehouse_assets.operations import changes
 from smart_warehouse_assets.operations.refresh import advance_watermarks, refresh_changed_partitions
@@ -108,6 +109,31 @@ def test_sensor_requests_exactly_the_partitions_simulate_changed(simulated):
         assert isinstance(again, dg.SkipReason), again
 
 
+def test_each_asset_of_a_change_driven_run_reloads_only_its_own_days(simulated):
+    """One run spans every changed day, but each asset reloads the span of its own: the new
+    day's actions do not reload the weeks that late decisions open for the applications.
+    The warehouse comes out as a rebuild from scratch would make it."""
+    urls, summary = simulated
+    with dg.DagsterInstance.ephemeral() as instance:
+        request = evaluate_sensor(refresh_changed_partitions, urls, instance)
+        result = execute_request(urls, request, instance)
+    assert result.success
+    days = partitions_of(request)
+    assert min(days["fact_service_applications"]) < SIMULATED_DAY  # the run's range is wide ...
+    loaded = dict(rows(urls["warehouse"], "SELECT asset_key, partition_key FROM etl_batches WHERE run_id = %s",
+                       (result.run_id,)))
+    for asset, own in days.items():  # ... each asset loaded the span of its own days
+        assert loaded[asset] == partitions.DayRange(min(own), max(own)).label, asset
+    assert loaded["fact_application_processing"] == SIMULATED_DAY.isoformat()
+    # Dagster records the whole range as materialized by the run, for every asset in it.
+    span = partitions.DayRange(date.fromisoformat(request.tags[changes.RANGE_START_TAG]), SIMULATED_DAY)
+    materialized = result.asset_materializations_for_node("fact_application_processing")
+    assert {m.partition for m in materialized} == {d.isoformat() for d in span.days()}
+
+    incremental = {t: contents(urls["warehouse"], t) for t in FACTS}
+    assert incremental == _rebuilt_from_scratch(urls)
+
+
 def test_failed_run_leaves_the_watermarks_and_the_next_look_asks_again(simulated):
     urls, _ = simulated
     wh = resources(urls)["warehouse"]
@@ -158,6 +184,19 @@ def test_weekly_reloads_every_partition_in_one_run(simulated_to_read):
     assert all(v is None for v in window.since.values()) and all(window.until.values())
 
 
+def _rebuilt_from_scratch(urls: dict[str, str]) -> dict[str, list[tuple]]:
+    """The facts after emptying them and the staged events and loading every day, on the
+    same dimensions."""
+    with psycopg.connect(urls["warehouse"]) as conn:
+        conn.execute("TRUNCATE agg_daily_applications, fact_service_applications, fact_application_processing, "
+                     "fact_eligibility_scoring, staging.service_applications, staging.processing_actions, "
+                     "staging.predictions")
+        conn.execute("DELETE FROM staging.rejected_rows WHERE partition_date IS NOT NULL")
+    load_warehouse(urls, TEST_START, SIMULATED_DAY, selection=dg.AssetSelection.assets(
+        *[dg.AssetKey.from_user_string(a) for a in changes.PARTITIONED_ASSETS]))
+    return {t: contents(urls["warehouse"], t) for t in FACTS}
+
+
 def _asset_graph(urls):
     from smart_warehouse_assets.definitions import build_definitions
 
@@ -167,7 +206,7 @@ def _asset_graph(urls):
 def _blocks(days: set[date]) -> list[tuple[date, date]]:
     """Contiguous runs of days, as (first, last)."""
     out = []
-    for part in changes.compress(days).split(","):
+    for part in partitions.compress(days).split(","):
         first, _, last = part.partition("...")
         out.append((date.fromisoformat(first), date.fromisoformat(last or first)))
     return out
@@ -188,16 +227,5 @@ def test_yesterday_plus_changed_partitions_equals_a_rebuild_from_scratch(simulat
             load_warehouse(urls, first, last, selection=dg.AssetSelection.assets(
                 *[dg.AssetKey.from_user_string(a) for a in source.assets]))
     incremental = {t: contents(urls["warehouse"], t) for t in FACTS}
-
-    # From scratch, on the same dimensions: empty the facts and staged events, load every day.
-    with psycopg.connect(urls["warehouse"]) as conn:
-        conn.execute("TRUNCATE agg_daily_applications, fact_service_applications, fact_application_processing, "
-                     "fact_eligibility_scoring, staging.service_applications, staging.processing_actions, "
-                     "staging.predictions")
-        conn.execute("DELETE FROM staging.rejected_rows WHERE partition_date IS NOT NULL")
-    load_warehouse(urls, TEST_START, SIMULATED_DAY, selection=dg.AssetSelection.assets(
-        *[dg.AssetKey.from_user_string(a) for a in changes.PARTITIONED_ASSETS]))
-    for table in FACTS:
-        rebuilt = contents(urls["warehouse"], table)
-        assert rebuilt, table
-        assert incremental[table] == rebuilt, table
+    assert all(incremental.values())
+    assert incremental == _rebuilt_from_scratch(urls)
