@@ -11,7 +11,8 @@ from pathlib import Path
 import click
 
 from smart_warehouse_assets import embedded, migrations
-from smart_warehouse_assets.settings import DATABASES, dbname_of, redact
+from smart_warehouse_assets.resources import resource_for
+from smart_warehouse_assets.settings import DATABASES, all_urls, dbname_of, redact
 
 
 def _urls() -> dict[str, str]:
@@ -156,11 +157,13 @@ def _load(first: str | None, last: str | None) -> bool:
     # A load of every partition also moves the change watermarks, so the refresh sensor
     # afterwards reloads only what changes from now on (a partial range must not).
     everything = (first_day.isoformat(), last_day.isoformat()) == (keys[0], keys[-1])
-    resources = defs.resources
+    # Resolved URLs, not the definitions' resources: those may hold an EnvVar, which only a
+    # run resolves. These connections are made here and stored with no run.
+    direct = {key: resource_for(key, url) for key, url in all_urls().items()}
     window = None
     if everything:
-        portals = {p: resources[f"{p}_db"] for p in ("citizen", "dept", "aiml")}
-        window = changes.plan(portals, resources["warehouse"], full=True).window
+        portals = {p: direct[p] for p in ("citizen", "dept", "aiml")}
+        window = changes.plan(portals, direct["warehouse"], full=True).window
     click.echo(f"materializing the warehouse for {first_day} ... {last_day} in one run")
     started = time.perf_counter()
     with dg.DagsterInstance.get() as instance:
@@ -177,7 +180,7 @@ def _load(first: str | None, last: str | None) -> bool:
                 click.echo(f"FAILED {event.step_key}: {' <- '.join(reasons)}", err=True)
         raise click.ClickException(f"the load failed after {seconds:.1f}s (run {result.run_id}); see above")
     if window is not None:
-        changes.advance(resources["warehouse"], window, result.run_id)
+        changes.advance(direct["warehouse"], window, result.run_id)
     click.echo(f"run {result.run_id} succeeded in {seconds:.1f}s")
     return True
 
