@@ -13,6 +13,7 @@ from smart_warehouse_assets.partitions import IST
 from smart_warehouse_assets.settings import DATABASES, derived_url, with_dbname
 
 DAYS = 90
+NIGHTS = 3  # the increment simulates at most this many nights: the seed ends NIGHTS + 1 days ago
 
 
 def prefix_for(scale: float) -> str:
@@ -20,8 +21,8 @@ def prefix_for(scale: float) -> str:
 
 
 def seed_start() -> date:
-    """The seeded period ends four days ago, so `simulate --days 1` lands in the past."""
-    return datetime.now(IST).date() - timedelta(days=DAYS + 3)
+    """The seeded period ends NIGHTS + 1 days ago, so each simulated night lands in the past."""
+    return datetime.now(IST).date() - timedelta(days=DAYS + NIGHTS)
 
 
 def urls(prefix: str) -> dict[str, str]:

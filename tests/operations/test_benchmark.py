@@ -1,0 +1,54 @@
+"""The benchmark runs from one command, reports every stage it promises, and leaves no database.
+
+At a tiny scale the figures mean nothing; what is tested is that each stage really ran:
+rows moved, the increment reloaded the new day, and the CLI's full load left watermarks
+the increment could start from.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg
+
+from smart_warehouse_assets.settings import derived_url
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _bench_databases() -> set[str]:
+    with psycopg.connect(derived_url("postgres")) as conn:
+        return {n for (n,) in conn.execute("SELECT datname FROM pg_database WHERE datname LIKE 'bench\\_%'")}
+
+
+def test_benchmark_measures_every_stage_and_cleans_up(tmp_path):
+    before = _bench_databases()
+    out = tmp_path / "bench.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--scales", "0.02", "--repeat", "1", "--json", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=900,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "x floor" in done.stdout and "peak MB" in done.stdout
+
+    report = json.loads(out.read_text())
+    assert report["machine"]["cpus"] >= 1 and report["machine"]["postgresql"]
+    stages = {r["stage"]: r for r in report["results"]}
+    assert set(stages) == {"setup", "floor", "full_load", "direct", "dagster_cli", "increment"}
+    moved = stages["floor"]["rows"]
+    assert moved > 0
+    for stage in ("full_load", "direct", "dagster_cli"):
+        assert stages[stage]["rows"] == moved, stage  # every stage loads what the floor moved
+        assert stages[stage]["ratio_to_floor"] > 0 and stages[stage]["peak_rss_mb"] > 0
+    assert stages["full_load"]["per_asset_seconds"]["fact_application_processing"] >= 0
+    assert stages["dagster_cli"]["dagster_overhead_seconds"] is not None
+
+    increment = stages["increment"]
+    assert increment["reused_cli_load"]  # `smart-warehouse load` of every partition set the watermarks
+    assert 0 < increment["rows"] < moved
+    assert "processing_actions" in increment["detail"]
+
+    assert _bench_databases() == before
