@@ -1,4 +1,7 @@
-"""`python -m benchmarks [--scales 1,10,30] [--repeat 3] [--stages ...] [--json PATH]`: measure and print the table.
+"""`python -m benchmarks [--scales 1,10,30] [--days 90] [--repeat 3] [--stages ...] [--json PATH]`: measure and print the table.
+
+``--scales`` multiplies the daily volume (citizens, applications, actions per day);
+``--days`` sets how many days of history are seeded at that volume.
 
 Each scale gets its own throwaway databases (dropped at the end). Each measured stage runs
 in a fresh process so its peak resident memory is its own:
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -62,10 +66,10 @@ def measure(scale: float, repeat: int, stages: tuple[str, ...]) -> list[dict]:
 
 
 def print_table(rows: list[dict]) -> None:
-    print(f"\n{'scale':>6} {'stage':<12} {'rows':>12} {'seconds':>9} {'rows/s':>10} {'x floor':>8} {'peak MB':>8}")
+    print(f"\n{'scale':>6} {'days':>5} {'stage':<12} {'rows':>12} {'seconds':>9} {'rows/s':>10} {'x floor':>8} {'peak MB':>8}")
     for r in rows:
         ratio = "" if r.get("ratio_to_floor") is None else f"{r['ratio_to_floor']:.2f}"
-        print(f"{r['scale']:>6} {r['stage']:<12} {r['rows']:>12,} {r['seconds']:>9.1f} "
+        print(f"{r['scale']:>6} {r['days']:>5} {r['stage']:<12} {r['rows']:>12,} {r['seconds']:>9.1f} "
               f"{r['rows_per_s']:>10,.0f} {ratio:>8} {r['peak_rss_mb']:>8.0f}")
     for r in rows:
         if r["stage"] == "full_load" and r.get("per_asset_seconds"):
@@ -83,6 +87,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
     parser.add_argument("--scales", default="10", help="comma-separated scales (default 10)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per stage; the median is kept")
+    parser.add_argument("--days", type=int, default=90,
+                        help="days of seeded history (default 90): the size of the history at a given daily volume")
     parser.add_argument("--stages", default=",".join(STAGES),
                         help=f"comma-separated stages to run (default all: {','.join(STAGES)})")
     parser.add_argument("--json", type=Path, help="also write the results as JSON here")
@@ -94,12 +100,15 @@ def main(argv: list[str] | None = None) -> None:
     stages = tuple(s.strip() for s in args.stages.split(",") if s.strip())
     if any(s <= 0 or s > 100 for s in scales) or not 1 <= args.repeat <= 9:
         parser.error("scales must lie in (0, 100] and --repeat in 1..9")
+    if not 7 <= args.days <= 3660:
+        parser.error("--days must lie in 7..3660")
+    os.environ[workbench.DAYS_ENV] = str(args.days)
     if not stages or set(stages) - set(STAGES):
         parser.error(f"--stages takes some of {', '.join(STAGES)}")
     rows = []
     for scale in scales:
         rows += measure(scale, args.repeat, stages)
-        print_table([r for r in rows if r["scale"] == scale])
+        print_table([r for r in rows if r["scale"] == scale])  # as soon as the scale is done
     print_table(rows)
     if args.json:
         args.json.write_text(json.dumps({"machine": workbench.machine(), "results": rows}, indent=2, default=str))

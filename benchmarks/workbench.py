@@ -12,17 +12,21 @@ from psycopg import sql
 from smart_warehouse_assets.partitions import IST
 from smart_warehouse_assets.settings import DATABASES, derived_url, with_dbname
 
-DAYS = 90
-NIGHTS = 3  # the increment simulates at most this many nights: the seed ends NIGHTS + 1 days ago
+DAYS_ENV = "SMART_BENCH_DAYS"  # days of seeded history; `--days` sets it for every stage
+NIGHTS = 3  # the increment simulates this many nights: the seed ends NIGHTS + 1 days ago
+
+
+def days() -> int:
+    return int(os.environ.get(DAYS_ENV, "90"))
 
 
 def prefix_for(scale: float) -> str:
-    return f"bench_{os.getpid()}_{str(scale).replace('.', '_')}"
+    return f"bench_{os.getpid()}_{str(scale).replace('.', '_')}_{days()}"
 
 
 def seed_start() -> date:
     """The seeded period ends NIGHTS + 1 days ago, so each simulated night lands in the past."""
-    return datetime.now(IST).date() - timedelta(days=DAYS + NIGHTS)
+    return datetime.now(IST).date() - timedelta(days=days() + NIGHTS)
 
 
 def urls(prefix: str) -> dict[str, str]:

@@ -51,7 +51,7 @@ def setup(scale: float, prefix: str) -> dict:
         migrate(url, SQL_ROOT / key)
     started = time.perf_counter()
     manifest = seed({k: v for k, v in urls.items() if k != "warehouse"}, scale=scale,
-                    start=workbench.seed_start(), days=workbench.DAYS, log=lambda *_: None)
+                    start=workbench.seed_start(), days=workbench.days(), log=lambda *_: None)
     seconds = time.perf_counter() - started
     rows = sum(manifest["rows"].values())
     return {"stage": "setup", "rows": rows, "seconds": seconds, "detail": "seed of the four portals"}
@@ -240,7 +240,7 @@ def main() -> None:
     extra = {"nights": args.nights} if args.stage == "increment" else {}
     result = globals()[args.stage](args.scale, args.prefix, **extra)
     result["rows"] = int(result["rows"])
-    result |= {"scale": args.scale, "peak_rss_mb": round(_peak_mb(), 1),
+    result |= {"scale": args.scale, "days": workbench.days(), "peak_rss_mb": round(_peak_mb(), 1),
                "rows_per_s": round(result["rows"] / result["seconds"]) if result["seconds"] else 0}
     print(json.dumps(result, default=str))
 
