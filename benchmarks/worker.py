@@ -172,6 +172,25 @@ def _loaded(prefix: str) -> bool:
         return wh.execute("SELECT count(*) FROM etl_watermarks").fetchone()[0] > 0
 
 
+def simulate_night(scale: float, prefix: str) -> dict:
+    """One more day in the portals (the portals' doing, not the warehouse's: its own process)."""
+    from smart_warehouse_assets.synthetic.simulator import simulate
+
+    urls = {k: v for k, v in workbench.urls(prefix).items() if k != "warehouse"}
+    started = time.perf_counter()
+    summary = simulate(urls, days=1, log=lambda *_: None)
+    return {"stage": "simulate_night", "rows": 0, "seconds": time.perf_counter() - started,
+            "detail": summary["days"][-1]}
+
+
+def _simulate_night(prefix: str, scale: float) -> str:
+    out = subprocess.run([sys.executable, "-m", "benchmarks.worker", "simulate_night", "--scale", str(scale),
+                          "--prefix", prefix], capture_output=True, text=True, env=workbench.env_for(prefix, scale))
+    if out.returncode != 0:
+        raise SystemExit(f"simulate failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])["detail"]
+
+
 def increment(scale: float, prefix: str, nights: int = 1) -> dict:
     """Night after night: simulate a day in the portals, then the nightly schedule's run for it
     (dimensions, the new day, the changed days of each source), as the daemon would launch it."""
@@ -184,8 +203,6 @@ def increment(scale: float, prefix: str, nights: int = 1) -> dict:
     from smart_warehouse_assets.operations import changes
     from smart_warehouse_assets.operations.schedules import nightly_incremental
     from smart_warehouse_assets.partitions import IST, parse_day
-    from smart_warehouse_assets.synthetic.simulator import simulate
-
     urls = workbench.urls(prefix)
     defs = build_definitions(urls)
     res = database_resources(urls)
@@ -200,8 +217,7 @@ def increment(scale: float, prefix: str, nights: int = 1) -> dict:
             run_load(defs, first, last, instance=instance, log_level="WARNING")
             changes.advance(res["warehouse"], full.window, "bench-full")
         for _ in range(nights):
-            day = parse_day(simulate({k: v for k, v in urls.items() if k != "warehouse"}, days=1,
-                                     log=lambda *_: None)["days"][-1])
+            day = parse_day(_simulate_night(prefix, scale))
             at = datetime.combine(day + timedelta(days=1), datetime.min.time(), IST).replace(hour=1, minute=30)
             started = time.perf_counter()
             # The schedule wants an instance it can reference; the run uses the in-memory one,
@@ -232,7 +248,7 @@ def increment(scale: float, prefix: str, nights: int = 1) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("stage", choices=["setup", "floor", "full_load", "direct", "dagster_cli", "increment"])
+    parser.add_argument("stage", choices=["setup", "floor", "full_load", "direct", "dagster_cli", "increment", "simulate_night"])
     parser.add_argument("--scale", type=float, required=True)
     parser.add_argument("--prefix", required=True)
     parser.add_argument("--nights", type=int, default=1, help="increment: nights simulated and loaded")
