@@ -129,7 +129,7 @@ def day_range(context: dg.AssetExecutionContext, key: dg.AssetKey | None = None)
         raise InvalidPartition(f"partition range {keys.start}...{keys.end} ends before it starts")
     try:
         tags = context.run.tags
-    except Exception:  # a context built for a direct call has no run
+    except dg.DagsterError:  # a context built for a direct call has no run
         tags = {}
     own = sorted(d for d in (changed_days(tags, key) or ()) if first <= d <= last) if key else []
     return DayRange(own[0], own[-1]) if own else DayRange(first, last)
