@@ -3,8 +3,9 @@
 Migrations belong to one database; roles belong to the whole server. So the roles live
 apart from the migrations (the runner only picks up ``sql/<database>/NNN_*.sql``): after
 migrating a database, ``smart-warehouse db up --roles`` creates the three login roles if
-they are missing (``roles.sql``) and sets that database's grants (``<database>.sql``), in
-one transaction under the migration lock. Both files are idempotent and exact: applying
+they are missing (``roles.sql``) and sets that database's grants (``<database>.sql``, after
+``portal_reader.sql``, the baseline every portal's reader shares), in one transaction
+under the migration lock. The files are idempotent and exact: applying
 them again revokes whatever was granted beyond them. No file sets a password.
 """
 
@@ -23,7 +24,9 @@ ROLE_OF = {"citizen": READER, "dept": READER, "aiml": READER, "monitor": READER,
 
 
 def files_for(key: str) -> list[Path]:
-    return [ROLES_ROOT / "roles.sql", ROLES_ROOT / f"{key}.sql"]
+    """roles.sql, then for a portal the reader's common baseline, then the database's own grants."""
+    baseline = [ROLES_ROOT / "portal_reader.sql"] if ROLE_OF[key] == READER else []
+    return [ROLES_ROOT / "roles.sql", *baseline, ROLES_ROOT / f"{key}.sql"]
 
 
 def apply(url: str, key: str) -> list[str]:

@@ -1,18 +1,6 @@
 -- smart_aiml: smart_etl_reader reads the columns the warehouse extracts and nothing else
 -- (not a prediction's features, which describe the citizen, nor model artefacts).
 
-DO $$
-BEGIN
-    EXECUTE format('REVOKE ALL ON DATABASE %I FROM smart_etl_reader', current_database());
-    EXECUTE format('GRANT CONNECT ON DATABASE %I TO smart_etl_reader', current_database());
-END
-$$;
-
-REVOKE ALL ON SCHEMA public FROM smart_etl_reader;
-GRANT USAGE ON SCHEMA public TO smart_etl_reader;
-REVOKE ALL ON ALL TABLES IN SCHEMA public FROM smart_etl_reader;
-REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM smart_etl_reader;
-
 GRANT SELECT (prediction_id, model_id, use_case_code, application_id, citizen_id, scheme_id,
               eligibility_score, confidence_score, predicted_label, predicted_at, status,
               created_at, updated_at)

@@ -7,15 +7,9 @@
 
 DO $$
 BEGIN
-    EXECUTE format('REVOKE ALL ON DATABASE %I FROM smart_etl_reader', current_database());
-    EXECUTE format('GRANT CONNECT, TEMPORARY ON DATABASE %I TO smart_etl_reader', current_database());
+    EXECUTE format('GRANT TEMPORARY ON DATABASE %I TO smart_etl_reader', current_database());
 END
 $$;
-
-REVOKE ALL ON SCHEMA public FROM smart_etl_reader;
-GRANT USAGE ON SCHEMA public TO smart_etl_reader;
-REVOKE ALL ON ALL TABLES IN SCHEMA public FROM smart_etl_reader;
-REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM smart_etl_reader;
 
 GRANT SELECT ON public.citizens_for_warehouse TO smart_etl_reader;
 GRANT SELECT (citizen_id, status, created_at, updated_at) ON public.citizens TO smart_etl_reader;
