@@ -9,6 +9,9 @@ tests fail.
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -27,6 +30,7 @@ from psycopg import sql  # noqa: E402
 
 from smart_warehouse_assets.migrations import SQL_ROOT, migrate  # noqa: E402
 from smart_warehouse_assets.settings import DATABASES, derived_url, with_dbname  # noqa: E402
+from tests.warehouse.helpers import scalar  # noqa: E402
 
 RUN_TAG = f"smwt_{os.getpid()}_{uuid.uuid4().hex[:6]}"
 
@@ -175,3 +179,29 @@ def wait_for(predicate, seconds: float = 120, what: str = "condition", every: fl
             return value
         time.sleep(every)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def kill_load_while_blocked(urls: dict[str, str], home, args: list[str], *, hold: str, hold_params=None,
+                            blocked_on: str, what: str) -> None:
+    """Start `smart-warehouse <args>` in its own process group while a warehouse session holds
+    ``hold`` (a lock); once a session waits on a lock running a query LIKE ``blocked_on``,
+    SIGKILL the whole group, and return when the server has ended the killed session."""
+    wh = urls["warehouse"]
+    proc = None
+    try:
+        with psycopg.connect(wh) as blocker:
+            blocker.execute(hold, hold_params)
+            proc = subprocess.Popen([sys.executable, "-m", "smart_warehouse_assets.cli", *args],
+                                    env=cli_env(urls, home), stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL, start_new_session=True)
+            wait_for(lambda: scalar(wh, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                                      "AND wait_event_type = 'Lock' AND query LIKE %s", (blocked_on,)), what=what)
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=30)
+            blocker.rollback()
+    finally:
+        if proc is not None and proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    # The server notices the dead client and rolls its transaction back.
+    wait_for(lambda: scalar(wh, "SELECT count(*) = 0 FROM pg_stat_activity WHERE datname = current_database() "
+                              "AND pid <> pg_backend_pid() AND state <> 'idle'"), what="the killed session to end")

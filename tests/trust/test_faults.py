@@ -11,8 +11,6 @@ The others are here.
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import sys
 import threading
@@ -23,7 +21,7 @@ import psycopg
 from psycopg import sql
 
 from smart_warehouse_assets.settings import dbname_of, derived_url
-from tests.conftest import LAST_DAY, TEST_START, load_warehouse
+from tests.conftest import LAST_DAY, TEST_START, kill_load_while_blocked, load_warehouse
 from tests.trust.conftest import cli_env, count, wait_for
 from tests.warehouse.helpers import DIMENSIONS, FACTS, contents, rows
 
@@ -124,26 +122,12 @@ def test_a_dimension_merge_interrupted_midway_leaves_one_current_row_per_key(loa
         conn.execute("UPDATE citizens SET district = 'Nashik', updated_at = '2026-09-10 12:00+05:30' "
                      "WHERE citizen_id = ANY(%s::uuid[])", (moved,))
     before = contents(wh, "dim_citizen")
-    command = [sys.executable, "-m", "smart_warehouse_assets.cli", "load", "--start", "2026-09-10", "--end", "2026-09-10"]
-    proc = None
-    try:
-        with psycopg.connect(wh) as blocker:
-            # The merge closes the changed members' current versions in one UPDATE; holding one
-            # of those rows stops it there, with the other possibly closed already.
-            blocker.execute("SELECT 1 FROM dim_citizen WHERE citizen_id = %s AND is_current FOR UPDATE", (moved[1],))
-            proc = subprocess.Popen(command, env=cli_env(urls, tmp_path), stdout=subprocess.DEVNULL,
-                                    stderr=subprocess.DEVNULL, start_new_session=True)
-            wait_for(lambda: count(wh, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                                       "AND wait_event_type = 'Lock' AND query LIKE '%%UPDATE public.%%dim_citizen%%'"),
-                     what="the merge to block half way")
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=30)
-            blocker.rollback()
-    finally:
-        if proc is not None and proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-    wait_for(lambda: count(wh, "SELECT count(*) = 0 FROM pg_stat_activity WHERE datname = current_database() "
-                               "AND pid <> pg_backend_pid() AND state <> 'idle'"), what="the killed merge to end")
+    # The merge closes the changed members' current versions in one UPDATE; holding one of
+    # those rows stops it there, with the other possibly closed already.
+    kill_load_while_blocked(urls, tmp_path, ["load", "--start", "2026-09-10", "--end", "2026-09-10"],
+                            hold="SELECT 1 FROM dim_citizen WHERE citizen_id = %s AND is_current FOR UPDATE",
+                            hold_params=(moved[1],), blocked_on="%UPDATE public.%dim_citizen%",
+                            what="the merge to block half way")
     one_current = """SELECT count(*) FROM (SELECT citizen_id FROM dim_citizen WHERE citizen_key <> -1
                      GROUP BY 1 HAVING count(*) FILTER (WHERE is_current) <> 1) x"""
     assert count(wh, one_current) == 0
