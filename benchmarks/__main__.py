@@ -23,8 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 from benchmarks import workbench
@@ -32,27 +30,17 @@ from benchmarks import workbench
 STAGES = ("floor", "full_load", "direct", "dagster_cli", "increment")
 
 
-def _stage(scale: float, stage: str, prefix: str, *extra: str) -> dict:
-    out = subprocess.run(
-        [sys.executable, "-m", "benchmarks.worker", stage, "--scale", str(scale), "--prefix", prefix, *extra],
-        capture_output=True, text=True, env=workbench.env_for(prefix, scale),
-    )
-    if out.returncode != 0:
-        raise SystemExit(f"stage {stage} at scale {scale} failed:\n{out.stderr[-4000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
 def measure(scale: float, repeat: int, stages: tuple[str, ...]) -> list[dict]:
     prefix = workbench.prefix_for(scale)
     results = []
     try:
-        results.append(_stage(scale, "setup", prefix))
+        results.append(workbench.run_stage(scale, "setup", prefix))
         for stage in (s for s in STAGES if s in stages):
             if stage == "increment":  # it changes the portals: consecutive nights are its repeats
-                results.append(_stage(scale, stage, prefix, "--nights", str(workbench.NIGHTS)))
+                results.append(workbench.run_stage(scale, stage, prefix, "--nights", str(workbench.NIGHTS)))
                 continue
-            runs = [_stage(scale, stage, prefix) for _ in range(repeat)]
-            best = sorted(runs, key=lambda r: r["seconds"])[len(runs) // 2]  # the median run
+            runs = [workbench.run_stage(scale, stage, prefix) for _ in range(repeat)]
+            best = workbench.median_run(runs)
             best["runs_seconds"] = [r["seconds"] for r in runs]
             results.append(best)
     finally:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import platform
+import subprocess
+import sys
 from datetime import date, datetime, timedelta
 
 import psycopg
@@ -42,6 +45,22 @@ def env_for(prefix: str, scale: float) -> dict[str, str]:
     env = dict(os.environ, SMART_PARTITION_START=seed_start().isoformat(), DAGSTER_DISABLE_TELEMETRY="1")
     env.update({db.env_var: urls(prefix)[key] for key, db in DATABASES.items()})
     return env
+
+
+def run_stage(scale: float, stage: str, prefix: str, *extra: str) -> dict:
+    """Run one stage of benchmarks.worker in a process of its own; its JSON line, as a dict."""
+    out = subprocess.run(
+        [sys.executable, "-m", "benchmarks.worker", stage, "--scale", str(scale), "--prefix", prefix, *extra],
+        capture_output=True, text=True, env=env_for(prefix, scale),
+    )
+    if out.returncode != 0:
+        raise SystemExit(f"stage {stage} at scale {scale} failed:\n{out.stderr[-4000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def median_run(runs: list[dict]) -> dict:
+    """The run with the median seconds (the upper one of an even count)."""
+    return sorted(runs, key=lambda r: r["seconds"])[len(runs) // 2]
 
 
 def admin() -> psycopg.Connection:

@@ -183,14 +183,6 @@ def simulate_night(scale: float, prefix: str) -> dict:
             "detail": summary["days"][-1]}
 
 
-def _simulate_night(prefix: str, scale: float) -> str:
-    out = subprocess.run([sys.executable, "-m", "benchmarks.worker", "simulate_night", "--scale", str(scale),
-                          "--prefix", prefix], capture_output=True, text=True, env=workbench.env_for(prefix, scale))
-    if out.returncode != 0:
-        raise SystemExit(f"simulate failed:\n{out.stderr[-3000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])["detail"]
-
-
 def increment(scale: float, prefix: str, nights: int = 1) -> dict:
     """Night after night: simulate a day in the portals, then the nightly schedule's run for it
     (dimensions, the new day, the changed days of each source), as the daemon would launch it."""
@@ -203,6 +195,7 @@ def increment(scale: float, prefix: str, nights: int = 1) -> dict:
     from smart_warehouse_assets.operations import changes
     from smart_warehouse_assets.operations.schedules import nightly_incremental
     from smart_warehouse_assets.partitions import IST, parse_day
+
     urls = workbench.urls(prefix)
     defs = build_definitions(urls)
     res = database_resources(urls)
@@ -217,7 +210,7 @@ def increment(scale: float, prefix: str, nights: int = 1) -> dict:
             run_load(defs, first, last, instance=instance, log_level="WARNING")
             changes.advance(res["warehouse"], full.window, "bench-full")
         for _ in range(nights):
-            day = parse_day(_simulate_night(prefix, scale))
+            day = parse_day(workbench.run_stage(scale, "simulate_night", prefix)["detail"])
             at = datetime.combine(day + timedelta(days=1), datetime.min.time(), IST).replace(hour=1, minute=30)
             started = time.perf_counter()
             # The schedule wants an instance it can reference; the run uses the in-memory one,
@@ -229,15 +222,12 @@ def increment(scale: float, prefix: str, nights: int = 1) -> dict:
             seconds = time.perf_counter() - started
             changes.advance(res["warehouse"], changes.window_of(request.tags), result.run_id)
             with psycopg.connect(urls["warehouse"]) as wh:
-                batches = dict(wh.execute("SELECT asset_key, partition_key FROM etl_batches WHERE run_id = %s",
-                                          (result.run_id,)).fetchall())
-                rows = wh.execute("SELECT coalesce(sum(rows_extracted), 0) FROM etl_batches WHERE run_id = %s "
-                                  "AND asset_key LIKE 'staging/%%'", (result.run_id,)).fetchone()[0]
-            runs.append({"day": day.isoformat(), "seconds": seconds, "rows": rows,
-                         "reloaded": {a: batches.get(a) for a in ("staging/service_applications",
-                                                                   "staging/processing_actions",
-                                                                   "staging/predictions")}})
-    median = sorted(runs, key=lambda r: r["seconds"])[len(runs) // 2]
+                batches = wh.execute("SELECT asset_key, partition_key, rows_extracted FROM etl_batches "
+                                     "WHERE run_id = %s AND asset_key LIKE 'staging/%%' ORDER BY asset_key",
+                                     (result.run_id,)).fetchall()
+            runs.append({"day": day.isoformat(), "seconds": seconds, "rows": sum(n or 0 for *_, n in batches),
+                         "reloaded": {a: span for a, span, _ in batches if span is not None}})
+    median = workbench.median_run(runs)
     spans = "; ".join(f"{a.split('/')[1]} {d}" for a, d in median["reloaded"].items())
     return {"stage": "increment", "rows": median["rows"], "seconds": median["seconds"],
             "runs_seconds": [round(r["seconds"], 2) for r in runs],
