@@ -12,7 +12,7 @@ from functools import cache
 
 import dagster as dg
 
-from smart_warehouse_assets.migrations import SQL_ROOT
+from smart_warehouse_assets.paths import SQL_ROOT
 
 _CREATE = re.compile(
     r"CREATE (?:UNLOGGED )?TABLE (?P<name>[\w.]+) \((?P<body>.*?)\n\);", re.DOTALL
@@ -55,7 +55,10 @@ class Table:
 def warehouse_tables() -> dict[str, Table]:
     """Every table of sql/warehouse with its columns and comments, keyed by qualified name."""
     tables: dict[str, Table] = {}
-    for path in sorted((SQL_ROOT / "warehouse").glob("[0-9][0-9][0-9]_*.sql")):
+    files = sorted((SQL_ROOT / "warehouse").glob("[0-9][0-9][0-9]_*.sql"))
+    if not files:  # an install without sql/: say so instead of defining no assets
+        raise RuntimeError(f"no warehouse DDL in {SQL_ROOT / 'warehouse'}: the package was installed without sql/")
+    for path in files:
         text = path.read_text()
         for m in _CREATE.finditer(text):
             table = tables.setdefault(m["name"], Table(m["name"], source=f"warehouse/{path.name}"))

@@ -18,9 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from smart_warehouse_assets.catalog import Table, warehouse_tables
-from smart_warehouse_assets.migrations import SQL_ROOT
+from smart_warehouse_assets.paths import PROJECT_ROOT, SQL_ROOT
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DICTIONARY_PATH = PROJECT_ROOT / "docs" / "data-dictionary.md"
 REGENERATE = "python -m smart_warehouse_assets.docs"
 

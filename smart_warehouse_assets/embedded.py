@@ -12,6 +12,7 @@ from pathlib import Path
 
 import psycopg
 
+from smart_warehouse_assets.paths import STATE_DIR
 from smart_warehouse_assets.settings import (
     DATABASES,
     all_urls,
@@ -21,8 +22,7 @@ from smart_warehouse_assets.settings import (
     with_dbname,
 )
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-EMBEDDED_DIR = PROJECT_ROOT / ".smart-warehouse" / "pgdata"
+EMBEDDED_DIR = STATE_DIR / "pgdata"
 EMBEDDED_ENV = "SMART_EMBEDDED_PGDATA"  # another folder for the private server (tests use one)
 
 

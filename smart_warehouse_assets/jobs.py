@@ -14,9 +14,8 @@ from pathlib import Path
 import dagster as dg
 
 from smart_warehouse_assets.partitions import parse_day
+from smart_warehouse_assets.paths import DEFAULT_DAGSTER_HOME
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DAGSTER_HOME = PROJECT_ROOT / ".dagster_home"
 
 # Everything Dagster materializes (portal tables are observed, not materialized).
 WAREHOUSE_SELECTION = dg.AssetSelection.groups("staging", "dimensions", "facts", "aggregates")

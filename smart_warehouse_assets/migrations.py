@@ -15,9 +15,9 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
+from smart_warehouse_assets.paths import SQL_ROOT
 from smart_warehouse_assets.settings import dbname_of, host_port, redact, scrub, with_dbname
 
-SQL_ROOT = Path(__file__).resolve().parent.parent / "sql"
 _LOCK_KEY = 4_201_777_001  # pg_advisory_lock key shared by every runner
 
 _CREATE_LEDGER = """
@@ -62,6 +62,18 @@ def migration_files(folder: Path) -> list[MigrationFile]:
     return [MigrationFile(p) for p in sorted(folder.glob("[0-9][0-9][0-9]_*.sql"))]
 
 
+def _files_for(url: str, folder: Path) -> list[MigrationFile]:
+    """The folder's migrations; none at all means a broken install, never "up to date"."""
+    files = migration_files(folder)
+    if not files:
+        raise MigrationError(
+            f"no migration files for database {dbname_of(url)!r} in {folder}: the package was "
+            "installed without its sql/ folder (build it with pyproject.toml, which ships sql/ "
+            "inside the wheel)"
+        )
+    return files
+
+
 def connect(url: str, **kwargs) -> psycopg.Connection:
     """Connect, turning 'no server' into a message naming host and port, never the password."""
     try:
@@ -94,7 +106,7 @@ def _applied(conn: psycopg.Connection) -> dict[str, str]:
 
 
 def status(url: str, folder: Path) -> Status:
-    files = migration_files(folder)
+    files = _files_for(url, folder)
     with connect(url) as conn:
         applied = _applied(conn)
     on_disk = {f.name: f for f in files}
@@ -112,7 +124,7 @@ def migrate(url: str, folder: Path) -> list[str]:
     Each file runs in its own transaction together with its ledger row. An applied file
     whose checksum changed stops the run before anything new is applied.
     """
-    files = migration_files(folder)
+    files = _files_for(url, folder)
     with connect(url, autocommit=True) as conn:
         conn.execute("SELECT pg_advisory_lock(%s)", (_LOCK_KEY,))
         try:
