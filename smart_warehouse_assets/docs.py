@@ -122,7 +122,8 @@ def render(assets: dict[str, AssetInfo] | None = None) -> str:
         "Every table of the warehouse database, its grain (what one row is) and what each column "
         "means, generated from the comments in the DDL under `sql/warehouse/` — the same comments "
         "the Dagster UI shows as each asset's column schema. The data contract "
-        "(`CONTRACT.md`) fixes the names; the guide for analysts is [analysts.md](analysts.md).",
+        "([contract.md](contract.md)) fixes the names; the guide for analysts is "
+        "[analysts.md](analysts.md).",
         "",
         "Conventions: surrogate keys are `bigint` and named `<dimension>_key`; key `-1` is the "
         "unknown member of every dimension; `date_key` columns are integers `YYYYMMDD` (`-1` for a "

@@ -1,7 +1,8 @@
-"""The columns the data contract (shared/CONTRACT.md) promises, per warehouse table.
+"""The columns the data contract (docs/contract.md) promises, per warehouse table.
 
-Kept in code because the contract file does not ship with the warehouse; a test compares
-this list with the contract so the two cannot drift.
+Kept in code so that the ``schema_matches_contract`` check needs no Markdown at run time;
+tests/foundation/test_schema_rules.py compares this list with the contract's table of
+warehouse tables, so the two cannot drift.
 """
 
 SCD2 = ("valid_from", "valid_to", "is_current")

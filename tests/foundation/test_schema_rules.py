@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 import psycopg
 import pytest
 
-CONTRACT = Path(__file__).resolve().parents[3] / "shared" / "CONTRACT.md"
+REPO = Path(__file__).resolve().parents[2]
+CONTRACT = REPO / "docs" / "contract.md"
+CONTRACT_SECTION = "## 4. Warehouse tables"
+SCD2_COLUMNS = ["valid_from", "valid_to", "is_current"]
 PORTAL_TABLE_COUNTS = {"citizen": 9, "dept": 11, "aiml": 9, "monitor": 10}
 AUDIT_COLUMNS = {"created_at", "updated_at", "created_by", "updated_by", "status"}
 
@@ -86,12 +90,25 @@ def test_every_warehouse_table_and_column_has_a_comment(database_urls):
 
 
 def _contract_tables() -> dict[str, list[str]]:
-    """Warehouse tables and their minimum columns, read from the contract's table."""
-    tables = {}
-    for line in CONTRACT.read_text().splitlines():
+    """Warehouse tables and their minimum columns, read from the table of docs/contract.md.
+
+    Only the rows of the section on warehouse tables count; parenthesised notes are
+    dropped, and "SCD2 columns" stands for valid_from, valid_to and is_current.
+    """
+    text = CONTRACT.read_text()
+    assert CONTRACT_SECTION in text, f"{CONTRACT} has no section {CONTRACT_SECTION!r}"
+    section = text.split(CONTRACT_SECTION, 1)[1].split("\n## ", 1)[0]
+    tables: dict[str, list[str]] = {}
+    for line in section.splitlines():
         m = re.match(r"^\| `(\w+)` \| [^|]+ \| (.+) \|$", line)
         if m and m.group(1).startswith(("dim_", "fact_", "agg_", "etl_")):
-            tables[m.group(1)] = re.findall(r"`(\w+)`", re.sub(r"\([^)]*\)", "", m.group(2)))
+            assert m.group(1) not in tables, f"{m.group(1)} is listed twice in {CONTRACT}"
+            cell = re.sub(r"\([^)]*\)", "", m.group(2))
+            columns = re.findall(r"`(\w+)`", cell)
+            if "SCD2 columns" in cell:
+                columns += SCD2_COLUMNS
+            assert len(columns) == len(set(columns)), f"{m.group(1)}: a column is listed twice"
+            tables[m.group(1)] = columns
     return tables
 
 
@@ -124,8 +141,6 @@ def test_every_contract_column_exists_with_its_type_family(database_urls):
             "SELECT column_name, data_type FROM information_schema.columns "
             "WHERE table_schema = 'public' AND table_name = %s", (table,)))
         for column in columns:
-            if column == "SCD2":  # "SCD2 columns" in the contract's prose
-                continue
             assert column in actual, f"{table}.{column} missing"
             family = _type_family(actual[column])
             if column in {"asset_key", "partition_key"}:
@@ -134,8 +149,9 @@ def test_every_contract_column_exists_with_its_type_family(database_urls):
                 assert family == "integer", f"{table}.{column} is {actual[column]}"
             elif column in EXPECTED_FAMILY:
                 assert family == EXPECTED_FAMILY[column], f"{table}.{column} is {actual[column]}"
-        if "SCD2" in " ".join(columns) or table in {"dim_citizen", "dim_scheme", "dim_department"}:
-            for column in ("valid_from", "valid_to", "is_current"):
+        if table in {"dim_citizen", "dim_scheme", "dim_department"}:
+            assert set(SCD2_COLUMNS) <= set(columns), f"{table}: the contract omits the SCD2 columns"
+            for column in SCD2_COLUMNS:
                 assert column in actual, f"{table}.{column} missing"
 
 
@@ -148,7 +164,42 @@ def test_unknown_members_exist(database_urls, table):
 def test_the_schema_check_knows_the_contract_columns():
     from smart_warehouse_assets.quality.contract import CONTRACT_COLUMNS
 
-    contract = {t: [c for c in cols if c != "SCD2"] for t, cols in _contract_tables().items()}
-    for table, columns in contract.items():
-        assert set(columns) <= set(CONTRACT_COLUMNS[table]), table
+    contract = _contract_tables()
     assert set(CONTRACT_COLUMNS) == set(contract)
+    for table, columns in contract.items():
+        assert set(columns) == set(CONTRACT_COLUMNS[table]), (
+            f"{table}: only in docs/contract.md {sorted(set(columns) - set(CONTRACT_COLUMNS[table]))}, "
+            f"only in quality/contract.py {sorted(set(CONTRACT_COLUMNS[table]) - set(columns))}")
+
+
+# Spelled in pieces so that this file does not match itself.
+_OUTSIDE_CONTRACT = ("..".join(["", "/shared"]), "shared/" + "CONTRACT")
+_SKIPPED_DIRS = {".git", ".venv", ".dagster_home", ".smart-warehouse", "__pycache__", ".pytest_cache",
+                 ".hypothesis", "build", "dist", "var"}
+
+
+def _repository_files() -> list[Path]:
+    """The files of the repository: tracked and untracked-but-not-ignored (git), else a walk."""
+    try:
+        out = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                             cwd=REPO, capture_output=True, check=True).stdout
+        return [REPO / name for name in out.decode().split("\0") if name]
+    except (OSError, subprocess.CalledProcessError):
+        return [p for p in REPO.rglob("*") if p.is_file()
+                and not any(part in _SKIPPED_DIRS or part.endswith(".egg-info")
+                            for part in p.relative_to(REPO).parts[:-1])]
+
+
+def test_the_contract_ships_with_the_repository():
+    """Nothing refers to a contract outside the clone: docs/contract.md is the contract."""
+    assert CONTRACT.is_file()
+    files = _repository_files()
+    assert CONTRACT in files and Path(__file__).resolve() in files
+    offenders = []
+    for path in files:
+        if not path.is_file():  # deleted in the work tree, not yet in the index
+            continue
+        text = path.read_bytes().decode("utf-8", errors="ignore").lower()
+        offenders += [f"{path.relative_to(REPO)}: {needle}" for needle in _OUTSIDE_CONTRACT
+                      if needle.lower() in text]
+    assert offenders == []
