@@ -12,7 +12,10 @@ import click
 
 from smart_warehouse_assets import embedded, migrations
 from smart_warehouse_assets.resources import resource_for
-from smart_warehouse_assets.settings import DATABASES, all_urls, dbname_of, redact
+from smart_warehouse_assets.settings import DATABASES, PARTITION_START_ENV, all_urls, dbname_of, redact
+
+DEFAULT_SEED = 20260401
+DEFAULT_BAD_RATE = 0.002
 
 
 def _urls() -> dict[str, str]:
@@ -84,18 +87,18 @@ def _portal_urls(urls: dict[str, str]) -> dict[str, str]:
 
 
 @main.command()
-@click.option("--seed", "seed_value", type=int, default=20260401, show_default=True, help="Random seed.")
+@click.option("--seed", "seed_value", type=int, default=DEFAULT_SEED, show_default=True, help="Random seed.")
 @click.option("--scale", type=click.FloatRange(min=0.001, max=1000), default=1.0, show_default=True,
               help="1.0 is about 20,000 citizens and 60,000 applications.")
 @click.option("--start", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="First day of activity (default: 90 days ending yesterday, IST).")
 @click.option("--days", type=click.IntRange(min=1, max=3660), default=90, show_default=True)
-@click.option("--bad-rate", type=click.FloatRange(min=0, max=0.2), default=0.002, show_default=True,
+@click.option("--bad-rate", type=click.FloatRange(min=0, max=0.2), default=DEFAULT_BAD_RATE, show_default=True,
               help="Fraction of rows made dirty the way real portals are.")
 @click.option("--replace", is_flag=True, help="Empty the portal tables first.")
 def seed(seed_value, scale, start, days, bad_rate, replace) -> None:
     """Fill the four portal databases with one consistent, reproducible world."""
-    from smart_warehouse_assets.partitions import MANIFEST_PATH
+    from smart_warehouse_assets.paths import MANIFEST_PATH
     from smart_warehouse_assets.synthetic import generator
 
     urls = _urls()
@@ -111,7 +114,7 @@ def seed(seed_value, scale, start, days, bad_rate, replace) -> None:
 
 @main.command()
 @click.option("--days", type=click.IntRange(min=1, max=366), default=1, show_default=True)
-@click.option("--seed", "seed_value", type=int, default=20260401, show_default=True)
+@click.option("--seed", "seed_value", type=int, default=DEFAULT_SEED, show_default=True)
 def simulate(days, seed_value) -> None:
     """Advance the portals' world by N days past its latest day."""
     from smart_warehouse_assets.synthetic import generator
@@ -237,23 +240,30 @@ def summary() -> None:
 @click.option("--days", type=click.IntRange(min=1, max=3660), default=90, show_default=True)
 def demo(scale, days) -> None:
     """The main job: databases, demo data, the whole warehouse, and where to look."""
-    from smart_warehouse_assets.partitions import MANIFEST_PATH, START_ENV
+    import psycopg
+
     from smart_warehouse_assets.reporting import print_summary
-    from smart_warehouse_assets.synthetic import generator
+    from smart_warehouse_assets.synthetic import SyntheticDataError
 
     urls = _urls()
     try:
         db_up(urls)
-    except migrations.MigrationError as exc:
+        manifest = _demo_world(urls, scale, days)
+    except (migrations.MigrationError, SyntheticDataError) as exc:
         raise click.ClickException(str(exc)) from None
-    try:
-        manifest = generator.seed(_portal_urls(urls), scale=scale, days=days, manifest_path=MANIFEST_PATH, log=click.echo)
-    except generator.SyntheticDataError as exc:
-        # Already seeded: keep the portals as they are, so a second demo is safe.
-        click.echo(f"portals already hold data; keeping them ({exc})")
-        manifest = json.loads(MANIFEST_PATH.read_text()) if MANIFEST_PATH.exists() else {}
-    if manifest.get("start"):
-        os.environ.setdefault(START_ENV, manifest["start"])
+    except psycopg.Error as exc:  # a server gone mid-way: one line, no traceback, no password
+        raise click.ClickException(f"the demo stopped: {redact(str(exc)).strip()}") from None
+    # Set before anything imports the partitions: they are defined once, from this setting.
+    start = manifest["start"]
+    if os.environ.get(PARTITION_START_ENV, start) != start:
+        click.echo(f"{PARTITION_START_ENV}={os.environ[PARTITION_START_ENV]} ignored: "
+                   f"the demo's partitions start on its first seeded day, {start}")
+    os.environ[PARTITION_START_ENV] = start
+    from smart_warehouse_assets.partitions import daily_partitions
+
+    if daily_partitions.get_first_partition_key() != start:
+        raise click.ClickException(f"the partitions were defined before the demo set their start: "
+                                   f"they begin {daily_partitions.get_first_partition_key()}, the world {start}")
     _load(None, None)
     print_summary(urls["warehouse"], click.echo)
     click.echo(
@@ -262,22 +272,49 @@ def demo(scale, days) -> None:
     )
 
 
+def _demo_world(urls: dict[str, str], scale: float, days: int) -> dict:
+    """Seed the demo world, or keep it when the portals already hold exactly that world."""
+    from smart_warehouse_assets.paths import MANIFEST_PATH
+    from smart_warehouse_assets.synthetic import PortalsHoldData, seed, world_mismatch
+
+    portals = _portal_urls(urls)
+    try:
+        return seed(portals, seed=DEFAULT_SEED, scale=scale, days=days, bad_rate=DEFAULT_BAD_RATE,
+                    manifest_path=MANIFEST_PATH, log=click.echo)
+    except PortalsHoldData:
+        try:
+            manifest = json.loads(MANIFEST_PATH.read_text())
+        except (OSError, ValueError):
+            manifest = None
+    mismatch = world_mismatch(portals, manifest, seed=DEFAULT_SEED, scale=scale, days=days,
+                              bad_rate=DEFAULT_BAD_RATE)
+    if mismatch:
+        raise click.ClickException(
+            f"the portals already hold data that is not this demo's world: {mismatch}. Load what is "
+            "there with `smart-warehouse load`, or start over with `smart-warehouse seed --replace`.")
+    click.echo(f"portals already hold the demo world (seed {DEFAULT_SEED}, scale {scale}, {days} days "
+               f"from {manifest['start']}); keeping them")
+    return manifest
+
+
 @main.command()
 @click.option("--port", type=click.IntRange(1, 65535), default=3000, show_default=True)
 def ui(port) -> None:
     """Start the Dagster UI (dagster dev) on this code location with the same settings."""
-    from smart_warehouse_assets import jobs
+    from smart_warehouse_assets import jobs, paths
 
     _urls()  # starts the embedded server when that is what the demo used
     jobs.ensure_dagster_home()
-    os.chdir(jobs.PROJECT_ROOT)
-    os.execv(sys.executable, [sys.executable, "-m", "dagster", "dev", "-h", "127.0.0.1", "-p", str(port)])
+    # A checkout has workspace.yaml; an installed package is found by its module name.
+    where = [] if paths.IN_CHECKOUT else ["-m", "smart_warehouse_assets.definitions"]
+    os.chdir(paths.PROJECT_ROOT)
+    os.execv(sys.executable, [sys.executable, "-m", "dagster", "dev", *where, "-h", "127.0.0.1", "-p", str(port)])
 
 
 def _default_backup_folder():
-    from smart_warehouse_assets.jobs import PROJECT_ROOT
+    from smart_warehouse_assets.paths import STATE_DIR
 
-    return PROJECT_ROOT / ".smart-warehouse" / "backups"
+    return STATE_DIR / "backups"
 
 
 @main.command()

@@ -8,17 +8,17 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import dagster as dg
 
+from smart_warehouse_assets.paths import MANIFEST_PATH
+from smart_warehouse_assets.settings import PARTITION_START_ENV as START_ENV
+
 TIMEZONE = "Asia/Kolkata"
 IST = ZoneInfo(TIMEZONE)
-START_ENV = "SMART_PARTITION_START"
 # On a change-driven run: per asset (user string), the days whose source rows changed.
 CHANGED_DAYS_TAG = "smart/changed_partitions"
-MANIFEST_PATH = Path(__file__).resolve().parent.parent / ".smart-warehouse" / "seed_manifest.json"
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # ASCII digits only; fullmatch: no trailing newline
 
 

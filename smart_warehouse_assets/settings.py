@@ -15,6 +15,8 @@ from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = "5432"
+# First day of the daily partitions; read once, when the partitions are defined.
+PARTITION_START_ENV = "SMART_PARTITION_START"
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ import pyarrow as pa
 from psycopg import sql
 from psycopg.copy import QueuedLibpqWriter
 
+from smart_warehouse_assets.settings import dbname_of, host_port, scrub
 from smart_warehouse_assets.synthetic import pgbinary
 from smart_warehouse_assets.synthetic.reference import is_national_holiday
 
@@ -77,6 +78,10 @@ PRIMARY_KEYS: dict[str, str] = {
 
 class SyntheticDataError(RuntimeError):
     """The generator or simulator cannot proceed; the message says why and what to do."""
+
+
+class PortalsHoldData(SyntheticDataError):
+    """``seed`` found rows in the portals and will not mix two worlds."""
 
 
 # --------------------------------------------------------------------------- randomness
@@ -301,8 +306,10 @@ def const(value, n: int) -> pl.Series:
 def connect(url: str) -> psycopg.Connection:
     try:
         return psycopg.connect(url)
-    except psycopg.OperationalError as exc:
-        raise SyntheticDataError(f"cannot connect to a portal database: {exc}".strip()) from None
+    except psycopg.Error as exc:  # also a malformed URL, whose message may quote its password
+        raise SyntheticDataError(
+            f"cannot connect to portal database {dbname_of(url)!r} at {host_port(url)}: "
+            f"{scrub(str(exc), url).strip()}") from None
 
 
 def copy_frame(conn: psycopg.Connection, table: str, df: pl.DataFrame, chunk_rows: int = 100_000,

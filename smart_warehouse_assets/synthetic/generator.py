@@ -29,7 +29,7 @@ from psycopg import sql
 from smart_warehouse_assets.synthetic import reference as ref
 from smart_warehouse_assets.synthetic.core import (
     DAY, HOUR, MINUTE, PORTALS, PRIMARY_KEYS, TABLES, US, Calendar, Streams,
-    DatabaseLoad, SyntheticDataError, connect, const, day_number, frame, ist_day_number,
+    DatabaseLoad, PortalsHoldData, SyntheticDataError, connect, const, day_number, frame, ist_day_number,
     ist_midnight, ist_today, new_uuid_bytes, nullify, random_hex, time_of_day, ts_col, uuid_col,
     uuid_strings, uuid_text,
 )
@@ -1386,7 +1386,7 @@ def seed(urls: Mapping[str, str], *, seed: int = 20260401, scale: float = 1.0, s
         start = ist_today() - timedelta(days=days)
     busy = _check_empty(urls, replace)
     if busy and not replace:
-        raise SyntheticDataError(
+        raise PortalsHoldData(
             f"the portals already hold data ({', '.join(busy[:4])}{'...' if len(busy) > 4 else ''}); "
             "seed refuses to mix worlds - pass replace=True to truncate the portal tables first")
     codes = _use_case_codes(urls["aiml"])
@@ -1420,6 +1420,39 @@ def seed(urls: Mapping[str, str], *, seed: int = 20260401, scale: float = 1.0, s
         Path(manifest_path).parent.mkdir(parents=True, exist_ok=True)
         Path(manifest_path).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return manifest
+
+
+_IDS_PRESENT = sql.SQL("SELECT count(*) FROM {} WHERE {} = ANY(%s::uuid[])")
+
+
+def world_mismatch(urls: Mapping[str, str], manifest: dict | None, *, seed: int, scale: float,
+                   days: int, bad_rate: float) -> str | None:
+    """Why the portals do not hold the world ``seed`` would make with these settings, or None.
+
+    The manifest must ask for the same world, and the portals must still hold it: at least
+    its row count in every table (``simulate`` only adds) and every dirty row it planted —
+    ids drawn from the seed, so another world's rows do not pass for this one.
+    """
+    if not manifest:
+        return "no seed manifest describes them"
+    asked = {"seed": seed, "scale": scale, "days": days, "bad_rate": bad_rate}
+    differs = [f"{k} {manifest.get(k)} (asked {v})" for k, v in asked.items() if manifest.get(k) != v]
+    if differs:
+        return "they were seeded with " + ", ".join(differs)
+    for name, rows in manifest.get("rows", {}).items():
+        db, table = name.split(".")
+        with connect(urls[db]) as conn:
+            held = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table))).fetchone()[0]
+        if held < rows:
+            return f"{name} holds {held:,} rows, the seeded world has {rows:,}"
+    for kind, planted in manifest.get("dirty", {}).items():
+        db, table = planted["table"].split(".")
+        query = _IDS_PRESENT.format(sql.Identifier(table), sql.Identifier(PRIMARY_KEYS[table]))
+        with connect(urls[db]) as conn:
+            found = conn.execute(query, (planted["ids"],)).fetchone()[0]
+        if found != len(planted["ids"]):
+            return f"{planted['table']} lacks {len(planted['ids']) - found} of the seed's {kind} rows"
+    return None
 
 
 def _manifest(world: World, *, seed: int, scale: float, start: date, days: int, bad_rate: float) -> dict:

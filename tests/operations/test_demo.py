@@ -1,0 +1,114 @@
+"""The README's main command end to end: `smart-warehouse demo` as a user runs it.
+
+Each run is a real subprocess on throwaway databases, with its own Dagster home and state
+folder (seed manifest): first on empty databases, then again on what it left, then asked
+for another world, then against a server that is not there.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from psycopg import sql
+
+from smart_warehouse_assets.settings import DATABASES
+from tests.conftest import cli_env
+from tests.warehouse.helpers import DIMENSIONS, FACTS, contents, scalar
+
+SCALE, DAYS = "0.05", "14"  # the smallest world that still gets every kind of dirty row
+
+
+def _demo(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "smart_warehouse_assets.cli", "demo", *args],
+                          env=env, capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL)
+
+
+def _env(urls: dict[str, str], tmp_path) -> dict[str, str]:
+    env = cli_env(urls, tmp_path / "home", SMART_STATE_DIR=str(tmp_path / "state"))
+    del env["SMART_PARTITION_START"]  # the demo decides it: its first seeded day
+    return env
+
+
+def _counts(urls: dict[str, str]) -> dict[str, object]:
+    """What the demo built: every fact and aggregate row, the size of each dimension."""
+    wh = urls["warehouse"]
+    snapshot: dict[str, object] = {t: contents(wh, t) for t in FACTS}
+    snapshot |= {t: scalar(wh, sql.SQL("SELECT count(*) FROM public.{}").format(sql.Identifier(t)))
+                 for t in DIMENSIONS}
+    snapshot["portal applications"] = scalar(urls["citizen"], "SELECT count(*) FROM service_applications")
+    return snapshot
+
+
+@pytest.fixture(scope="module")
+def first_demo(make_database_set, tmp_path_factory):
+    """One demo on five empty databases (not even migrated), shared by the tests below."""
+    tmp_path = tmp_path_factory.mktemp("demo")
+    urls = make_database_set(label="demo")
+    env = _env(urls, tmp_path)
+    return urls, env, tmp_path, _demo(env, "--scale", SCALE, "--days", DAYS)
+
+
+def test_demo_builds_the_warehouse_from_nothing(first_demo):
+    urls, env, tmp_path, run = first_demo
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert "generating: seed=" in run.stdout
+    assert "Open the UI" in run.stdout and "Query it" in run.stdout
+    built = _counts(urls)
+    assert all(built[t] for t in (*FACTS, *DIMENSIONS)), {t: bool(built[t]) for t in (*FACTS, *DIMENSIONS)}
+    assert scalar(urls["warehouse"], "SELECT count(*) FROM public.etl_batches WHERE status <> 'success'") == 0
+
+
+def test_demo_partitions_start_on_the_first_seeded_day(first_demo):
+    urls, env, tmp_path, run = first_demo
+    manifest = json.loads((tmp_path / "state" / "seed_manifest.json").read_text())
+    assert f"materializing the warehouse for {manifest['start']} ..." in run.stdout
+    first_day = scalar(urls["warehouse"], "SELECT min(submitted_date_key) FROM public.fact_service_applications")
+    assert str(first_day) == manifest["start"].replace("-", "")
+    assert scalar(urls["warehouse"], "SELECT count(DISTINCT submitted_date_key) FROM public.fact_service_applications") \
+        == int(DAYS)
+
+
+def test_a_second_demo_keeps_the_world_and_gives_the_same_warehouse(first_demo):
+    urls, env, tmp_path, run = first_demo
+    before = _counts(urls)
+    again = _demo(env, "--scale", SCALE, "--days", DAYS)
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    assert "portals already hold the demo world" in again.stdout
+    assert "generating:" not in again.stdout
+    assert _counts(urls) == before
+
+
+def test_a_demo_asked_for_another_world_stops_with_the_reason(first_demo):
+    urls, env, tmp_path, run = first_demo
+    before = _counts(urls)
+    other = _demo(env, "--scale", SCALE, "--days", "10")
+    assert other.returncode == 1
+    assert "not this demo's world" in other.stderr and "days 14 (asked 10)" in other.stderr
+    assert "Traceback" not in other.stderr + other.stdout
+    assert _counts(urls) == before
+
+
+def test_a_demo_on_portals_holding_unknown_data_stops(first_demo, tmp_path):
+    """Data with no manifest beside it (another machine seeded it, say) is not taken for ours."""
+    urls, env, _, run = first_demo
+    other = _demo(dict(env, SMART_STATE_DIR=str(tmp_path / "empty-state")), "--scale", SCALE, "--days", DAYS)
+    assert other.returncode == 1
+    assert "no seed manifest describes them" in other.stderr
+    assert "Traceback" not in other.stderr + other.stdout
+
+
+def test_a_demo_against_an_unreachable_server_says_where_and_stops(tmp_path):
+    password = "n0t-a-real-secret"
+    urls = {key: f"postgresql://smart:{password}@127.0.0.1:1/{db.name}" for key, db in DATABASES.items()}
+    env = _env(urls, tmp_path)
+    run = _demo(env, "--scale", SCALE, "--days", DAYS)
+    assert run.returncode == 1
+    assert "127.0.0.1:1" in run.stderr
+    assert "Traceback" not in run.stderr + run.stdout
+    assert password not in run.stderr + run.stdout
+    assert len([line for line in run.stderr.splitlines() if line.strip()]) == 1, run.stderr
+    assert not os.path.exists(tmp_path / "state" / "seed_manifest.json")
