@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from smart_warehouse_assets.operations.health import monitor_failed_runs, monitor_successful_runs
+from smart_warehouse_assets.operations.monitor_sensors import monitor_failed_runs, monitor_successful_runs
 from smart_warehouse_assets.operations.refresh import advance_watermarks, refresh_changed_partitions
 from smart_warehouse_assets.operations.schedules import nightly_incremental, weekly_full_reload
 

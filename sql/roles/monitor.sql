@@ -1,4 +1,5 @@
--- smart_monitor: smart_etl_reader writes the pipeline's health (operations/health.py):
+-- smart_monitor: smart_etl_reader writes the pipeline's health (operations/monitor_registration.py,
+-- health.py, incidents.py):
 -- registers the pipeline and its alert rules (upserts), adds a health check per run,
 -- opens, updates and resolves incidents. SELECT is what RETURNING, ON CONFLICT ... WHERE
 -- and SELECT ... FOR UPDATE need. Nothing is deleted; no other monitor table is touched.

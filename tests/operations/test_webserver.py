@@ -29,7 +29,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from smart_warehouse_assets.operations import changes, health
+from smart_warehouse_assets.operations import changes
+from smart_warehouse_assets.operations.monitor_registration import COMPONENT_CODE
 from smart_warehouse_assets.settings import DATABASES, derived_url
 from tests.conftest import RUN_TAG, TEST_START
 from tests.operations.helpers import execute_request, load_request, production_home
@@ -268,7 +269,7 @@ def test_the_daemon_runs_the_refresh_and_records_it(dagster_dev):
         marks = rows(urls["warehouse"], "SELECT source_database || '.' || source_table, run_id FROM etl_watermarks")
         checks = rows(urls["monitor"], "SELECT h.status FROM health_checks h JOIN system_components c USING (component_id) "
                                        "WHERE c.component_code = %s AND h.details->>'run_id' = %s",
-                      (health.COMPONENT_CODE, run["runId"]))
+                      (COMPONENT_CODE, run["runId"]))
         return (marks, checks) if len(marks) == len(changes.SOURCES) and checks else None
 
     marks, checks = gql.wait("the watermarks and the health check", 60, recorded)
