@@ -42,7 +42,7 @@ def _peak_mb() -> float:
 
 
 def setup(scale: float, prefix: str) -> dict:
-    from smart_warehouse_assets.synthetic.generator import seed
+    from smart_warehouse_assets.synthetic import seed
 
     urls = workbench.urls(prefix)
     tmpl = workbench.template_url(prefix)

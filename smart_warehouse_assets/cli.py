@@ -99,15 +99,15 @@ def _portal_urls(urls: dict[str, str]) -> dict[str, str]:
 def seed(seed_value, scale, start, days, bad_rate, replace) -> None:
     """Fill the four portal databases with one consistent, reproducible world."""
     from smart_warehouse_assets.paths import MANIFEST_PATH
-    from smart_warehouse_assets.synthetic import generator
+    from smart_warehouse_assets import synthetic
 
     urls = _urls()
     try:
-        manifest = generator.seed(
+        manifest = synthetic.seed(
             _portal_urls(urls), seed=seed_value, scale=scale, start=start.date() if start else None,
             days=days, bad_rate=bad_rate, manifest_path=MANIFEST_PATH, replace=replace, log=click.echo,
         )
-    except generator.SyntheticDataError as exc:
+    except synthetic.SyntheticDataError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"manifest: {MANIFEST_PATH} (start {manifest['start']}, {manifest['days']} days)")
 
@@ -117,11 +117,11 @@ def seed(seed_value, scale, start, days, bad_rate, replace) -> None:
 @click.option("--seed", "seed_value", type=int, default=DEFAULT_SEED, show_default=True)
 def simulate(days, seed_value) -> None:
     """Advance the portals' world by N days past its latest day."""
-    from smart_warehouse_assets.synthetic import generator
+    from smart_warehouse_assets import synthetic
 
     try:
-        summary = generator.simulate(_portal_urls(_urls()), days=days, seed=seed_value, log=click.echo)
-    except generator.SyntheticDataError as exc:
+        summary = synthetic.simulate(_portal_urls(_urls()), days=days, seed=seed_value, log=click.echo)
+    except synthetic.SyntheticDataError as exc:
         raise click.ClickException(str(exc)) from None
     changed = summary.get("changed_days", [])
     click.echo(f"changed submission days: {len(changed)} ({changed[0] if changed else '-'} ... {changed[-1] if changed else '-'})")

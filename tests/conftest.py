@@ -101,7 +101,7 @@ def database_urls(make_database_set, migrated_template) -> dict[str, str]:
 @pytest.fixture(scope="session")
 def seeded_template(make_database_set, migrated_template) -> tuple[dict[str, str], dict]:
     """Migrated databases whose portals hold a small seeded world (never written by tests)."""
-    from smart_warehouse_assets.synthetic.generator import seed
+    from smart_warehouse_assets.synthetic import seed
 
     urls = make_database_set(template=migrated_template, label="seeded")
     portals = {k: v for k, v in urls.items() if k != "warehouse"}

@@ -2,7 +2,7 @@
 world; ``simulate`` advances it day by day."""
 
 from smart_warehouse_assets.synthetic.core import PortalsHoldData, SyntheticDataError
-from smart_warehouse_assets.synthetic.generator import seed, world_mismatch
+from smart_warehouse_assets.synthetic.seeding import seed, world_mismatch
 from smart_warehouse_assets.synthetic.simulator import simulate
 
 __all__ = ["PortalsHoldData", "SyntheticDataError", "seed", "simulate", "world_mismatch"]

@@ -8,6 +8,7 @@ timestamp is derived from the period start, so the same seed gives the same rows
 
 from __future__ import annotations
 
+import json
 import queue
 import threading
 import time
@@ -163,6 +164,11 @@ def ist_midnight(d: date) -> int:
     return (d - EPOCH).days * DAY - IST_OFFSET
 
 
+def ist_day_start(day_numbers):
+    """The UTC microsecond of 00:00 IST on each IST day number (an int or an array)."""
+    return day_numbers * DAY - IST_OFFSET
+
+
 def ist_day_number(us: np.ndarray) -> np.ndarray:
     """Days since 1970-01-01 of the IST calendar date of each instant."""
     return (np.asarray(us) + IST_OFFSET) // DAY
@@ -222,6 +228,11 @@ def time_of_day(rng: np.random.Generator, n: int, kind: str = "office") -> np.nd
         evening = np.clip(rng.normal(20.5, 1.6, n), 17.0, 23.9)
         hours = np.where(rng.random(n) < 0.7, office, evening)
     return (hours * HOUR).astype(np.int64) // US * US
+
+
+def office_time(rng: np.random.Generator, day_numbers: np.ndarray) -> np.ndarray:
+    """An instant in office hours on each of the given IST days (as given: not moved off holidays)."""
+    return ist_day_start(day_numbers) + time_of_day(rng, len(day_numbers), "office")
 
 
 # --------------------------------------------------------------------------- frames
@@ -295,6 +306,11 @@ def frame(**columns) -> pl.DataFrame:
         else:
             cols[name] = pl.Series(name, value)
     return pl.DataFrame(cols)
+
+
+def jdump(values: Mapping) -> str:
+    """A JSON column value, formatted the one way every table stores it."""
+    return json.dumps(values, separators=(", ", ": "), sort_keys=True)
 
 
 def const(value, n: int) -> pl.Series:

@@ -12,7 +12,6 @@ keyed by (seed, day), and everything read from the databases is read in a fixed 
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone
@@ -22,22 +21,23 @@ import polars as pl
 from psycopg import sql
 
 from smart_warehouse_assets.synthetic import reference as ref
+from smart_warehouse_assets.synthetic import rules
 from smart_warehouse_assets.synthetic.core import (
     DAY, HOUR, IST, MINUTE, PORTALS, US, Calendar, Streams, SyntheticDataError, connect, const, copy_frame,
-    date_of_day_number, ist_day_number, new_uuids, time_of_day, ts_col,
+    date_of_day_number, ist_day_number, ist_day_start, jdump, new_uuids, office_time, time_of_day, ts_col,
 )
-from smart_warehouse_assets.synthetic.generator import ELIGIBILITY, jdump, sigmoid
+from smart_warehouse_assets.synthetic.rules import ACTION_REMARK, ELIGIBILITY
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-_IST_SHIFT = 5 * HOUR + 30 * MINUTE
 
 
 def _us(dt: datetime | None) -> int:
     return 0 if dt is None else (dt - _EPOCH) // timedelta(microseconds=1)
 
 
-def _office_time(cal: Calendar, rng: np.random.Generator, day: int, n: int) -> np.ndarray:
-    return day * DAY - _IST_SHIFT + time_of_day(rng, n, "office")
+def _office_time(rng: np.random.Generator, day: int) -> int:
+    """One instant in office hours on the day."""
+    return int(office_time(rng, np.array([day]))[0])
 
 
 class _State:
@@ -74,7 +74,7 @@ class _State:
             opened = c.execute(
                 "SELECT application_id::text, citizen_id::text, scheme_id::text, status, submitted_at, "
                 "amount_requested, updated_at FROM service_applications "
-                "WHERE status IN ('submitted', 'under_review') ORDER BY application_number").fetchall()
+                "WHERE status = ANY(%s) ORDER BY application_number", (list(rules.OPEN_STATUSES),)).fetchall()
         self.open = {r[0]: dict(citizen=r[1], scheme=r[2], status=r[3], sub=_us(r[4]),
                                 req=None if r[5] is None else float(r[5]), updated=_us(r[6])) for r in opened}
         with connect(urls["dept"]) as c:
@@ -200,7 +200,7 @@ def _one_day(st: _State, cal: Calendar, streams: Streams, day: int, out: _Out, c
              app_status: dict[str, str], limit: int) -> None:
     """One IST day; every event before ``end``, the end of the day or ``limit`` (now)."""
     rng = streams("day")
-    day_start = day * DAY - _IST_SHIFT
+    day_start = ist_day_start(day)
     end = min(day_start + DAY, limit)
     working = not bool(cal.is_off(np.array([day]))[0])
 
@@ -211,7 +211,7 @@ def _one_day(st: _State, cal: Calendar, streams: Streams, day: int, out: _Out, c
             continue
         office, officer = a["office"], a["officer"]
         emp = st.emp_of.get(officer, "dept-portal")
-        t = int(_office_time(cal, rng, day, 1)[0])
+        t = _office_time(rng, day)
         floor = max(a["sub"], a.get("last_action", a["sub"]), a["updated"]) + 10 * MINUTE
         if t <= floor:
             t = floor + int(rng.integers(5, 60)) * MINUTE
@@ -220,48 +220,48 @@ def _one_day(st: _State, cal: Calendar, streams: Streams, day: int, out: _Out, c
         step = a.get("step", 0)
         u = rng.random()
         new_status = None
-        if u < 0.0015:
+        if u < rules.WITHDRAW_DAILY:
             new_status = "withdrawn"
             out.add("dept", "processing_actions", action_id=_uuid(rng), application_id=app_id,
                     assignment_id=a["assignment"], department_id=office, officer_id=officer, action_type="closed",
-                    action_at=t, step_number=step + 1, remarks="Closed on withdrawal", by=emp)
+                    action_at=t, step_number=step + 1, remarks=ACTION_REMARK["closed"], by=emp)
             step += 1
         elif not working:
             continue
         elif a["status"] == "submitted":
-            if rng.random() < 0.6:
+            if rng.random() < rules.REVIEW_DAILY:
                 new_status = "under_review"
-                for k, (typ, rem) in enumerate((("received", "Application received"),
-                                                ("document_check", "Documents checked"))):
+                for k, typ in enumerate(("received", "document_check")):
                     out.add("dept", "processing_actions", action_id=_uuid(rng), application_id=app_id,
-                            assignment_id=a["assignment"], department_id=office, officer_id=officer,
-                            action_type=typ, action_at=t + k * 20 * MINUTE, step_number=step + 1 + k, remarks=rem, by=emp)
+                            assignment_id=a["assignment"], department_id=office, officer_id=officer, action_type=typ,
+                            action_at=t + k * 20 * MINUTE, step_number=step + 1 + k, remarks=ACTION_REMARK[typ], by=emp)
                 step += 2
                 t += 20 * MINUTE
         else:
             sla = st.sch_sla[list(st.sch_ids).index(a["scheme"])] if a["scheme"] in st.sch_ids else 30
             age = day - int(ist_day_number(np.array([a["sub"]]))[0])
-            p = float(np.clip(0.12 * (age / max(sla * 0.6, 1)) ** 2, 0.01, 0.6))
+            p = rules.decision_odds_daily(age, sla)
             if a["req"] is not None and a["req"] < 0:
                 p = 0.0  # never decide a row that is already dirty: it would gain a second defect
             if rng.random() < p:
                 score = a.get("score", 0.6)
-                new_status = "approved" if rng.random() < np.clip(score * 1.1, 0.05, 0.95) else "rejected"
+                new_status = "approved" if rng.random() < rules.approval_odds_for_score(score) else "rejected"
                 out.add("dept", "processing_actions", action_id=_uuid(rng), application_id=app_id,
                         assignment_id=a["assignment"], department_id=office, officer_id=officer, action_type="forwarded",
-                        action_at=t, step_number=step + 1, remarks="Forwarded for decision", by=emp)
+                        action_at=t, step_number=step + 1, remarks=ACTION_REMARK["forwarded"], by=emp)
                 t += 30 * MINUTE
                 out.add("dept", "processing_actions", action_id=_uuid(rng), application_id=app_id,
                         assignment_id=a["assignment"], department_id=office, officer_id=officer, action_type=new_status,
-                        action_at=t, step_number=step + 2, remarks=new_status.capitalize(), by=emp)
+                        action_at=t, step_number=step + 2, remarks=ACTION_REMARK[new_status], by=emp)
                 step += 2
         if new_status is None:
             continue
         old = a["status"]
-        decided = new_status in ("approved", "rejected")
+        decided = new_status in rules.DECIDED_STATUSES
         amount = None
         if new_status == "approved" and a["req"] is not None:
-            amount = a["req"] if rng.random() < 0.8 else max(100.0, round(a["req"] * float(rng.uniform(0.5, 1.0)), -2))
+            amount = (a["req"] if rng.random() < rules.FULL_APPROVAL_SHARE else
+                      max(rules.MIN_AMOUNT, round(a["req"] * float(rng.uniform(*rules.APPROVAL_FRACTION)), -2)))
             amount = min(amount, a["req"])
         out.update("citizen", "service_applications", application_id=app_id, status=new_status,
                    decided_at=t if decided else None, amount_approved=amount, updated_at=t,
@@ -271,18 +271,18 @@ def _one_day(st: _State, cal: Calendar, streams: Streams, day: int, out: _Out, c
         out.add("citizen", "audit_log", audit_id=_uuid(rng), entity_table="service_applications", entity_id=app_id,
                 action="update", actor=emp, changed_at=t, old_values=jdump({"status": old}),
                 new_values=jdump({"status": new_status}))
-        done = new_status in ("approved", "rejected", "withdrawn")
+        done = new_status in rules.CLOSED_STATUSES
         out.update("dept", "application_assignments", assignment_id=a["assignment"],
                    assignment_status="completed" if done else "in_progress", completed_at=t if done else None,
                    updated_at=t, updated_by=emp)
         if decided:
             out.add("citizen", "notifications", notification_id=_uuid(rng), citizen_id=a["citizen"],
                     application_id=app_id, channel="sms", template_code="APP_DECIDED",
-                    subject="Decision on your application", sent_at=t + 5 * MINUTE)
+                    subject=rules.NOTICES["APP_DECIDED"], sent_at=t + rules.DECIDED_NOTICE_DELAY)
         if new_status == "approved" and amount is not None and t + 2 * HOUR < end:
             out.add("citizen", "payments", payment_id=(pid := _uuid(rng)), application_id=app_id,
                     citizen_id=a["citizen"], amount=amount, payment_mode="dbt",
-                    transaction_ref="TXN" + pid.replace("-", "")[:16].upper(), paid_at=t + 2 * HOUR)
+                    transaction_ref=rules.transaction_ref(pid), paid_at=t + 2 * HOUR)
         changed.add(int(ist_day_number(np.array([a["sub"]]))[0]))
         a.update(status=new_status, updated=t, step=step, last_action=t)
         app_status[app_id] = new_status
@@ -294,32 +294,34 @@ def _one_day(st: _State, cal: Calendar, streams: Streams, day: int, out: _Out, c
     cnew = []
     for _ in range(n_cit):
         d = ref.DISTRICTS[int(rng.integers(0, len(ref.DISTRICTS)))]
-        g = int(rng.choice(3, p=[0.49, 0.49, 0.02]))
-        first = (ref.MALE_NAMES, ref.FEMALE_NAMES, ref.OTHER_NAMES)[g]
+        g = int(rng.choice(len(rules.GENDERS), p=rules.GENDER_P))
+        first = rules.FIRST_NAMES[g]
         first = first[int(rng.integers(0, len(first)))]
         last = ref.SURNAMES[int(rng.integers(0, len(ref.SURNAMES)))]
         cid = _uuid(rng)
         t = day_start + int(time_of_day(rng, 1, "online")[0])
-        age_days = int((18 + rng.beta(2.0, 3.2) * 67) * 365.25)
+        age_days = int(rules.age_days(rng, 1)[0])
         row = dict(citizen_id=cid, full_name=f"{first} {last}",
-                   email=f"{first.lower()}.{last.lower().replace(chr(39), '')}{int(rng.integers(1, 999))}@example.in",
-                   phone=f"+91{int(rng.integers(6_000_000_000, 9_999_999_999))}",
-                   id_number_hash=hashlib.sha256(b"smart-citizen-id:" + cid.encode()).hexdigest(),
-                   date_of_birth=date_of_day_number(day - age_days), gender=("male", "female", "other")[g],
-                   address_line=f"{int(rng.integers(1, 400))}, {ref.STREET_WORDS[int(rng.integers(0, len(ref.STREET_WORDS)))]} Road",
-                   city=d[2], district=d[1], state=d[0], pincode=f"{d[3]}{int(rng.integers(1, 60)):03d}",
+                   email=f"{rules.name_handle(first, last)}{int(rng.integers(1, 999))}@example.in",
+                   phone=rules.mobile_number(int(rng.integers(*rules.MOBILE_RANGE))),
+                   id_number_hash=rules.id_number_hash(cid.encode()),
+                   date_of_birth=date_of_day_number(day - age_days), gender=rules.GENDERS[g],
+                   address_line=rules.address_line(int(rng.integers(*rules.HOUSE_NUMBERS)),
+                                                   ref.STREET_WORDS[int(rng.integers(0, len(ref.STREET_WORDS)))], "Road"),
+                   city=d[2], district=d[1], state=d[0],
+                   pincode=rules.pincode(d[3], int(rng.integers(*rules.PINCODE_SUFFIXES))),
                    preferred_language="en", created_at=t)
         if t < end:
             out.add("citizen", "citizens", **row)
             cnew.append((t, cid, d[1]))
     # --- a few citizens move district
-    k = max(1, round(len(st.cit_ids) * 0.0003))
+    k = max(1, round(len(st.cit_ids) * rules.MOVER_DAILY))
     for i in np.sort(rng.choice(len(st.cit_ids), size=min(k, len(st.cit_ids)), replace=False)):
         d = ref.DISTRICTS[int(rng.integers(0, len(ref.DISTRICTS)))]
         if d[1] == st.cit_district[i]:
             continue
         t = day_start + int(time_of_day(rng, 1, "online")[0])
-        pincode = f"{d[3]}{int(rng.integers(1, 60)):03d}"
+        pincode = rules.pincode(d[3], int(rng.integers(*rules.PINCODE_SUFFIXES)))
         audit_id = _uuid(rng)
         if t >= end:
             continue
@@ -336,13 +338,13 @@ def _one_day(st: _State, cal: Calendar, streams: Streams, day: int, out: _Out, c
         st.cit_district = np.append(st.cit_district, dist)
     # --- one scheme changes its SLA or benefit
     j = int(rng.integers(0, len(st.sch_ids)))
-    t = int(_office_time(cal, rng, day, 1)[0])
+    t = _office_time(rng, day)
     old_b, old_s = st.sch_benefit[j], int(st.sch_sla[j])
     new_b, new_s = old_b, old_s
     if not np.isnan(old_b) and rng.random() < 0.5:
         new_b = round(old_b * 1.05, -1)
     else:
-        new_s = max(5, old_s + int(rng.choice([-2, 2, 5])))
+        new_s = max(rules.MIN_SLA_DAYS, old_s + int(rng.choice([-2, 2, 5])))
     audit_id = _uuid(rng)
     if t < end:
         st.sch_benefit[j], st.sch_sla[j] = new_b, new_s
@@ -371,15 +373,16 @@ def _one_day(st: _State, cal: Calendar, streams: Streams, day: int, out: _Out, c
         code = st.sch_codes[s]
         st.app_serial += 1
         app_id = _uuid(rng)
-        channel = str(rng.choice(["web", "mobile", "csc", "counter"], p=[0.45, 0.30, 0.17, 0.08]))
-        draft = rng.random() < 0.05
+        channel = str(rng.choice(rules.CHANNELS, p=rules.CHANNEL_P))
+        draft = rng.random() < rules.DRAFT_SHARE
         created = t - int(rng.integers(2, 180)) * MINUTE
         created = max(created, int(st.cit_created[ci]) + MINUTE)
         benefit = st.sch_benefit[s]
-        req = None if np.isnan(benefit) else float(benefit if rng.random() < 0.75
-                                                   else max(100.0, round(benefit * float(rng.uniform(0.3, 1.0)), -2)))
+        req = None if np.isnan(benefit) else float(
+            benefit if rng.random() < 1 - rules.PARTIAL_REQUEST_SHARE
+            else max(rules.MIN_AMOUNT, round(benefit * float(rng.uniform(*rules.REQUEST_FRACTION)), -2)))
         number = f"SW{date_of_day_number(int(ist_day_number(np.array([created]))[0])).strftime('%Y%m%d')}-{st.app_serial:07d}"
-        by = {"web": "citizen", "mobile": "citizen", "csc": "csc-operator", "counter": "counter-clerk"}[channel]
+        by = rules.CHANNEL_ACTOR[rules.CHANNELS.index(channel)]
         out.add("citizen", "service_applications", application_id=app_id, application_number=number,
                 citizen_id=st.cit_ids[ci], scheme_id=st.sch_ids[s], status="draft" if draft else "submitted",
                 channel=channel, submitted_at=None if draft else t, amount_requested=req, created_at=created,
@@ -394,8 +397,8 @@ def _one_day(st: _State, cal: Calendar, streams: Streams, day: int, out: _Out, c
         out.add("citizen", "application_status_history", status_history_id=_uuid(rng), application_id=app_id,
                 from_status="draft", to_status="submitted", changed_at=t, by="citizen")
         out.add("citizen", "notifications", notification_id=_uuid(rng), citizen_id=st.cit_ids[ci],
-                application_id=app_id, channel="sms", template_code="APP_SUBMITTED", subject="Application received",
-                sent_at=t + MINUTE)
+                application_id=app_id, channel="sms", template_code="APP_SUBMITTED",
+                subject=rules.NOTICES["APP_SUBMITTED"], sent_at=t + rules.SUBMITTED_NOTICE_DELAY)
         cat = next((x[2] for x in ref.SCHEMES if x[0] == code), "certificate")
         types = ref.DOCUMENT_TYPES_BY_CATEGORY.get(cat, ("identity_proof",))
         for jd in range(min(len(types), 3)):
@@ -408,19 +411,19 @@ def _one_day(st: _State, cal: Calendar, streams: Streams, day: int, out: _Out, c
             continue
         office = st.office_of.get((dept, st.cit_district[ci]), dept)
         officer, emp = _pick_officer(st, rng, office)
-        assigned = t + int(rng.integers(1, 30)) * MINUTE
+        assigned = t + int(rng.integers(*rules.ASSIGN_DELAY_MINUTES)) * MINUTE
         assignment = _uuid(rng)
         out.add("dept", "application_assignments", assignment_id=assignment, application_id=app_id,
                 department_id=office, officer_id=officer, workflow_id=wf_id, assigned_at=assigned)
         out.add("dept", "dept_notifications", dept_notification_id=_uuid(rng), dept_user_id=officer,
                 department_id=office, application_id=app_id, sent_at=assigned)
-        score = round(float(np.clip(sigmoid(rng.normal(0.9, 1.7)), 0.0001, 0.9999)), 4)
-        pred_at = t + int(rng.integers(1, 20)) * MINUTE
+        score = round(float(np.clip(rules.sigmoid(rng.normal(0.9, 1.7)), *rules.SCORE_RANGE)), 4)
+        pred_at = t + int(rng.integers(*rules.SCORE_DELAY_MINUTES)) * MINUTE
         if pred_at < end:
             out.add("aiml", "predictions", prediction_id=_uuid(rng), model_id=st.eligibility_model,
                     application_id=app_id, citizen_id=st.cit_ids[ci], scheme_id=st.sch_ids[s],
-                    eligibility_score=score, confidence_score=round(min(1.0, 0.55 + 0.8 * abs(score - 0.5)), 4),
-                    predicted_label="eligible" if score >= 0.5 else "not_eligible", predicted_at=pred_at)
+                    eligibility_score=score, confidence_score=round(min(1.0, rules.confidence(score)), 4),
+                    predicted_label=rules.eligibility_label(score), predicted_at=pred_at)
         st.open[app_id] = dict(citizen=st.cit_ids[ci], scheme=st.sch_ids[s], status="submitted", sub=t, req=req,
                                updated=t, assignment=assignment, office=office, officer=officer, step=0,
                                last_action=assigned, score=score)
@@ -436,7 +439,7 @@ def _one_day(st: _State, cal: Calendar, streams: Streams, day: int, out: _Out, c
             healthy = rng.random() < 0.98
             out.add("monitor", "health_checks", health_check_id=_uuid(rng), component_id=comp,
                     status="healthy" if healthy else "degraded", checked_at=t,
-                    response_ms=int(rng.lognormal(4.0, 0.5) * (1 if healthy else 8)))
+                    response_ms=int(rng.lognormal(4.0, 0.5) * (1 if healthy else rules.DEGRADED_SLOWDOWN)))
 
 
 def _uuid(rng: np.random.Generator) -> str:
@@ -484,7 +487,7 @@ def _insert_frame(table: str, rows: list[dict]) -> pl.DataFrame:
         "processing_actions": {"status": "active"},
         "application_assignments": {"status": "active", "priority": "normal", "assignment_status": "assigned"},
         "dept_notifications": {"status": "active", "notification_type": "assignment",
-                               "message": "New application assigned to you"},
+                               "message": rules.DEPT_NOTICES["assignment"]},
         "predictions": {"status": "active", "use_case_code": ELIGIBILITY},
         "health_checks": {},
     }[table]

@@ -9,8 +9,9 @@ import psycopg
 import pytest
 
 from smart_warehouse_assets.synthetic import SyntheticDataError, seed
-from smart_warehouse_assets.synthetic.generator import World, bad_count
+from smart_warehouse_assets.synthetic.dirty import bad_count
 from smart_warehouse_assets.synthetic.reference import DISTRICTS
+from smart_warehouse_assets.synthetic.world import World
 from tests.synthetic.helpers import (
     DAYS, PORTALS, QUIET, SCALE, START, assert_lifecycle, checksums, dirty_now, ids, portals, rows,
 )

@@ -1,0 +1,202 @@
+"""The monitoring portal's tables: the platform's components and their health.
+
+Independent of the applications: components, health checks at a fixed interval (and the
+alerts and incidents they raise), resource and endpoint metrics, logs and their hourly
+counts, and the administrators with their logins.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+from smart_warehouse_assets.synthetic import reference as ref
+from smart_warehouse_assets.synthetic import rules
+from smart_warehouse_assets.synthetic.core import (
+    DAY, HOUR, IST_OFFSET, MINUTE, US, const, frame, ist_day_start, jdump, new_uuid_bytes, random_hex, ts_col,
+)
+
+
+class MonitorTables:
+    """Builder mixin (see ``world.Period``) for the tables of the monitoring portal."""
+
+    def system_components(self) -> None:
+        """The platform's components (left on ``self.comp_ids``)."""
+        rng = self.rng("system_components")
+        C = ref.COMPONENTS
+        nc = len(C)
+        cids = new_uuid_bytes(rng, nc)
+        ccreated = np.full(nc, self.S - 500 * DAY)
+        self.world.put("monitor", "system_components", frame(
+            component_id=cids, component_code=np.array([c[0] for c in C], dtype=object),
+            component_name=np.array([c[1] for c in C], dtype=object), component_type=np.array([c[2] for c in C], dtype=object),
+            data_centre=np.array([c[3] for c in C], dtype=object),
+            host_name=pl.Series([f"{c[0].lower()}-01.{c[3]}.smart.internal" for c in C]),
+            environment=const("production", nc), description=np.array([c[1] for c in C], dtype=object),
+            status=const("active", nc), created_at=ts_col(ccreated), updated_at=ts_col(ccreated),
+            created_by=const("platform-admin", nc), updated_by=const("platform-admin", nc),
+        ))
+        self.comp_ids = cids
+
+    def health_and_alerts(self) -> None:
+        """Health checks at a fixed interval per component; alert rules, and incidents from the bad checks."""
+        C, cids = ref.COMPONENTS, self.comp_ids
+        nc = len(C)
+        hr = self.rng("health_checks")
+        per_day = max(1, round(48 * self.scale))
+        step = DAY // per_day
+        slots = np.arange(self.days * per_day)
+        comp = np.repeat(np.arange(nc), len(slots))
+        t = self.S + np.tile(slots, nc) * step + hr.integers(0, 30, len(comp)) * US
+        m = len(comp)
+        state = hr.choice(3, size=m, p=[0.975, 0.02, 0.005])
+        is_db = np.array([c[2] == "database" for c in C])[comp]
+        resp = np.where(state == 2, 0, np.clip(hr.lognormal(np.where(is_db, 2.3, 4.6), 0.5), 1, 30000)).astype(np.int32)
+        resp = np.where(state == 1, resp * rules.DEGRADED_SLOWDOWN, resp)
+        hstatus = np.array(["healthy", "degraded", "down"], dtype=object)[state]
+        details = np.where(state == 2, jdump({"error": "connection refused"}),
+                           np.where(state == 1, jdump({"warning": "slow response"}), None))
+        self.world.put("monitor", "health_checks", frame(
+            health_check_id=new_uuid_bytes(hr, m), component_id=cids[comp], status=hstatus, checked_at=ts_col(t),
+            response_ms=pl.Series(resp), details=pl.Series(details.tolist(), dtype=pl.String),
+            created_at=ts_col(t), updated_at=ts_col(t), created_by=const("prober", m), updated_by=const("prober", m),
+        ))
+        ar = self.rng("alert_rules")
+        rule_comp = np.arange(nc)
+        nr = nc * 2
+        rcomp = np.concatenate([rule_comp, rule_comp])
+        rsev = np.concatenate([np.full(nc, "critical", dtype=object), np.full(nc, "warning", dtype=object)])
+        rule_ids = new_uuid_bytes(ar, nr)
+        self.world.put("monitor", "alert_rules", frame(
+            alert_rule_id=rule_ids, rule_code=pl.Series([f"{C[c][0]}-{'DOWN' if i < nc else 'SLOW'}" for i, c in enumerate(rcomp)]),
+            rule_name=pl.Series([f"{C[c][1]} {'is down' if i < nc else 'responds slowly'}" for i, c in enumerate(rcomp)]),
+            component_id=cids[rcomp], metric_name=np.where(np.arange(nr) < nc, "health_status", "response_ms").astype(object),
+            severity=rsev, condition=np.where(np.arange(nr) < nc, "health_status = 'down'", "response_ms > 2000 for 5 min").astype(object),
+            threshold=np.where(np.arange(nr) < nc, np.nan, 2000.0), status=const("active", nr),
+            created_at=ts_col(np.full(nr, self.S - 400 * DAY)), updated_at=ts_col(np.full(nr, self.S - 400 * DAY)),
+            created_by=const("platform-admin", nr), updated_by=const("platform-admin", nr),
+        ))
+        ir = self.rng("alert_incidents")
+        bad = np.flatnonzero((state == 2) | ((state == 1) & (ir.random(m) < 0.3)))
+        ni = len(bad)
+        opened = t[bad]
+        resolved = opened + ir.integers(5, 180, ni) * MINUTE
+        done = resolved < self.H
+        istatus = np.where(done, "resolved", "acknowledged").astype(object)
+        crit = state[bad] == 2
+        self.world.put("monitor", "alert_incidents", frame(
+            incident_id=new_uuid_bytes(ir, ni), alert_rule_id=rule_ids[np.where(crit, comp[bad], comp[bad] + nc)],
+            component_id=cids[comp[bad]], severity=np.where(crit, "critical", "warning").astype(object),
+            title=pl.Series([f"{C[c][0]} {'down' if k else 'degraded'}" for c, k in zip(comp[bad], crit)]),
+            incident_status=istatus, opened_at=ts_col(opened), acknowledged_at=ts_col(opened + 4 * MINUTE),
+            resolved_at=ts_col(resolved, ~done), details=pl.Series([jdump({"response_ms": int(r)}) for r in resp[bad]]),
+            status=const("active", ni), created_at=ts_col(opened), updated_at=ts_col(np.where(done, resolved, opened + 4 * MINUTE)),
+            created_by=const("alertmanager", ni), updated_by=const("alertmanager", ni),
+        ))
+
+    def resource_metrics(self) -> None:
+        """Hourly CPU and memory per component (at scale 1) and endpoint performance per window."""
+        C, cids = ref.COMPONENTS, self.comp_ids
+        nc = len(C)
+        sr = self.rng("system_metrics")
+        per_day = max(1, round(24 * self.scale))
+        slots = np.arange(self.days * per_day)
+        names = np.array(["cpu_percent", "memory_percent"], dtype=object)
+        comp = np.repeat(np.arange(nc), len(slots) * 2)
+        nm = np.tile(np.repeat(np.arange(2), len(slots)), nc)
+        t = self.S + np.tile(np.tile(slots, 2), nc) * (DAY // per_day)
+        m = len(comp)
+        hour = ((t + IST_OFFSET) % DAY) / HOUR
+        load = 1 + 0.8 * np.exp(-((hour - 13) ** 2) / 18)
+        val = np.where(nm == 0, np.clip(sr.normal(22, 6, m) * load, 1, 100), np.clip(sr.normal(55, 8, m), 5, 99))
+        self.world.put("monitor", "system_metrics", frame(
+            system_metric_id=new_uuid_bytes(sr, m), component_id=cids[comp], metric_name=names[nm], metric_value=np.round(val, 2),
+            unit=const("percent", m), recorded_at=ts_col(t), status=const("active", m),
+            created_at=ts_col(t), updated_at=ts_col(t), created_by=const("collector", m), updated_by=const("collector", m),
+        ))
+        # Endpoint performance per window.
+        pr = self.rng("performance_metrics")
+        eps = [(list(C).index(next(c for c in C if c[0] == code)), e) for code, es in ref.ENDPOINTS_BY_COMPONENT.items() for e in es]
+        ep = np.repeat(np.arange(len(eps)), len(slots))
+        ws = self.S + np.tile(slots, len(eps)) * (DAY // per_day)
+        m = len(ep)
+        hour = ((ws + IST_OFFSET) % DAY) / HOUR
+        req = (pr.poisson(400, m) * (0.2 + np.exp(-((hour - 13) ** 2) / 20)) * 24 / per_day).astype(np.int32)
+        err = np.minimum(pr.binomial(req, 0.004), req).astype(np.int32)
+        p50 = np.clip(pr.lognormal(4.4, 0.3, m), 5, 5000).astype(np.int32)
+        self.world.put("monitor", "performance_metrics", frame(
+            performance_metric_id=new_uuid_bytes(pr, m), component_id=cids[np.array([e[0] for e in eps])[ep]],
+            endpoint=np.array([e[1] for e in eps], dtype=object)[ep], window_start=ts_col(ws), window_end=ts_col(ws + DAY // per_day),
+            request_count=pl.Series(req), error_count=pl.Series(err), p50_ms=pl.Series(p50),
+            p95_ms=pl.Series((p50 * pr.uniform(2, 4, m)).astype(np.int32)), p99_ms=pl.Series((p50 * pr.uniform(4, 8, m)).astype(np.int32)),
+            status=const("active", m), created_at=ts_col(ws + DAY // per_day), updated_at=ts_col(ws + DAY // per_day),
+            created_by=const("collector", m), updated_by=const("collector", m),
+        ))
+
+    def logs(self) -> None:
+        """System logs and their hourly counts per component and level."""
+        cids = self.comp_ids
+        nc = len(cids)
+        lr = self.rng("system_logs")
+        nl = max(1, round(300 * self.scale)) * self.days
+        comp = lr.integers(0, nc, nl)
+        lvl = lr.choice(4, size=nl, p=[0.7, 0.2, 0.08, 0.02])
+        levels = np.array(["info", "warning", "error", "critical"], dtype=object)
+        t = self.S + (lr.random(nl) * (self.H - self.S)).astype(np.int64)
+        msgs = [ref.LOG_MESSAGES[levels[v]][int(r * len(ref.LOG_MESSAGES[levels[v]]))] for v, r in zip(lvl, lr.random(nl))]
+        self.world.put("monitor", "system_logs", frame(
+            system_log_id=new_uuid_bytes(lr, nl), component_id=cids[comp], log_level=levels[lvl], message=pl.Series(msgs),
+            logged_at=ts_col(t), trace_id=random_hex(lr, nl, 16), context=const(None, nl).cast(pl.String),
+            status=const("active", nl), created_at=ts_col(t), updated_at=ts_col(t),
+            created_by=const("log-shipper", nl), updated_by=const("log-shipper", nl),
+        ))
+        hour_start = (t // HOUR) * HOUR
+        agg = pl.DataFrame({"comp": comp, "lvl": lvl, "w": hour_start}).group_by(["comp", "w", "lvl"]).len().sort(["comp", "w", "lvl"])
+        ga = self.rng("log_aggregations")
+        k = agg.height
+        w = agg["w"].to_numpy()
+        self.world.put("monitor", "log_aggregations", frame(
+            log_aggregation_id=new_uuid_bytes(ga, k), component_id=cids[agg["comp"].to_numpy()], window_start=ts_col(w),
+            window_end=ts_col(w + HOUR), log_level=levels[agg["lvl"].to_numpy()], log_count=agg["len"].cast(pl.Int32),
+            status=const("active", k), created_at=ts_col(w + HOUR), updated_at=ts_col(w + HOUR),
+            created_by=const("log-aggregator", k), updated_by=const("log-aggregator", k),
+        ))
+
+    def admins(self) -> None:
+        """The platform's administrators and their audit trail (logins on working days)."""
+        au = self.rng("admin_users")
+        na = 8
+        first = np.array(ref.MALE_NAMES + ref.FEMALE_NAMES, dtype=object)[au.integers(0, 80, na)]
+        last = np.array(ref.SURNAMES, dtype=object)[au.integers(0, len(ref.SURNAMES), na)]
+        aids = new_uuid_bytes(au, na)
+        acreated = np.full(na, self.S - 300 * DAY)
+        logins = []
+        for d in self.period_days():
+            if not self.cal.is_off(np.array([d]))[0]:
+                for i in range(na):
+                    if au.random() < 0.6:
+                        logins.append((i, ist_day_start(d) + int(au.integers(9 * 60, 19 * 60)) * MINUTE))
+        last_login = np.full(na, acreated[0])
+        for i, tt in logins:
+            last_login[i] = max(last_login[i], tt)
+        uname = [f"{rules.name_handle(f, l)}{i}" for i, (f, l) in enumerate(zip(first, last))]
+        self.world.put("monitor", "admin_users", frame(
+            admin_user_id=aids, username=pl.Series(uname), full_name=pl.Series([f"{f} {l}" for f, l in zip(first, last)]),
+            email=pl.Series([f"{u}@admin.example.in" for u in uname]),
+            role=np.array(ref.ADMIN_ROLES, dtype=object)[np.arange(na) % len(ref.ADMIN_ROLES)],
+            last_login_at=ts_col(last_login), status=const("active", na), created_at=ts_col(acreated),
+            updated_at=ts_col(np.maximum(last_login, acreated)),
+            created_by=const("platform-admin", na), updated_by=const("platform-admin", na),
+        ))
+        ml = self.rng("monitor_audit_log")
+        k = len(logins)
+        li = np.array([x[0] for x in logins], dtype=np.int64)
+        lt = np.array([x[1] for x in logins], dtype=np.int64)
+        self.world.put("monitor", "monitor_audit_log", frame(
+            monitor_audit_id=new_uuid_bytes(ml, k), admin_user_id=aids[li], entity_table=const("admin_users", k),
+            entity_id=aids[li], action=const("login", k), changed_at=ts_col(lt),
+            old_values=const(None, k).cast(pl.String), new_values=const(None, k).cast(pl.String),
+            status=const("active", k), created_at=ts_col(lt), updated_at=ts_col(lt),
+            created_by=pl.Series(uname).gather(li), updated_by=pl.Series(uname).gather(li),
+        ))
+

@@ -1,0 +1,209 @@
+"""``seed``: fill the four portal databases with a synthetic, reproducible world.
+
+The world is built column by column with numpy (one random stream per table) and then
+bulk-loaded with COPY. Every id and timestamp derives from the seed and the period start,
+so two runs with the same arguments produce the same bytes in every table.
+
+The world, in short: citizens register (most before the period), apply to schemes on
+working days, the application is routed to the office of the scheme's department in the
+citizen's district, officers act on it step by step, and a decision follows days to weeks
+later (sometimes after the scheme's SLA). An eligibility model scores each submission.
+Monitoring records the platform's health. A small, exactly counted share of rows is
+made dirty in known ways and listed in the manifest.
+
+This module holds the entry points and the order the tables are built in; the builders
+of each portal's tables live in ``citizen``, ``applications``, ``dept``, ``aiml`` and
+``monitor``, the dirty rows in ``dirty``, the rules they share with ``simulate`` in
+``rules``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping
+from datetime import date, timedelta
+from pathlib import Path
+
+from psycopg import sql
+
+from smart_warehouse_assets.synthetic.aiml import AimlTables
+from smart_warehouse_assets.synthetic.applications import ApplicationTables
+from smart_warehouse_assets.synthetic.citizen import CitizenTables
+from smart_warehouse_assets.synthetic.core import (
+    PORTALS, PRIMARY_KEYS, TABLES, DatabaseLoad, PortalsHoldData, SyntheticDataError, connect, ist_today,
+)
+from smart_warehouse_assets.synthetic.dept import DeptTables
+from smart_warehouse_assets.synthetic.dirty import DirtyRows, dirty_manifest
+from smart_warehouse_assets.synthetic.monitor import MonitorTables
+from smart_warehouse_assets.synthetic.rules import ELIGIBILITY
+from smart_warehouse_assets.synthetic.world import Period, World
+
+
+class Builder(Period, DeptTables, CitizenTables, ApplicationTables, DirtyRows, AimlTables, MonitorTables):
+    """Builds the whole world, table by table, in an order that respects what each table reads.
+
+    A table is handed to the loader as soon as it is final (``World.put``), so the order
+    also decides how early each load starts.
+    """
+
+    def build(self, use_case_codes: list[str]) -> World:
+        """Every table of the four portals, for the given use cases' models."""
+        self.use_case_codes = use_case_codes
+        # The organisation, the schemes and the people.
+        self.departments()
+        self.designations()
+        self.dept_users()
+        self.schemes()
+        self.workflows()
+        self.citizens()
+        # The applications and everything that follows from them.
+        self.applications()
+        self.dirty_records()  # citizens, schemes and applications are final
+        self.history()
+        self.actions()
+        self.orphan_actions()
+        self.assignments()
+        self.documents()
+        self.document_verifications()
+        self.notifications()
+        self.payments()
+        self.feedback()
+        self.audit_log()
+        self.dept_audit_log()
+        self.dept_notifications()
+        self.dashboard_metrics()
+        # Models and their predictions.
+        self.models()
+        self.predictions()
+        self.orphan_predictions()
+        self.ml_operations()
+        # The platform's health.
+        self.system_components()
+        self.health_and_alerts()
+        self.resource_metrics()
+        self.logs()
+        self.admins()
+        self.finish()
+        return self.world
+
+    def finish(self) -> None:
+        """Keep every database's tables in the migration's order of tables."""
+        W = self.world
+        for db in PORTALS:
+            W.frames[db] = {t: W.frames[db][t] for t in TABLES[db]}
+
+
+_EXISTING_ROWS = sql.SQL("SELECT count(*) FROM (SELECT 1 FROM {} LIMIT 1) AS t")
+
+
+def _check_empty(urls: Mapping[str, str], replace: bool) -> list[str]:
+    """Names of portal tables that already hold rows."""
+    busy = []
+    for db in PORTALS:
+        with connect(urls[db]) as conn:
+            for table in TABLES[db]:
+                if conn.execute(_EXISTING_ROWS.format(sql.Identifier(table))).fetchone()[0]:
+                    busy.append(f"{db}.{table}")
+    return busy
+
+
+def _use_case_codes(url: str) -> list[str]:
+    """The use cases the migration seeded (their models are generated)."""
+    with connect(url) as conn:
+        codes = [r[0] for r in conn.execute("SELECT use_case_code FROM ml_use_cases ORDER BY use_case_code")]
+    if ELIGIBILITY not in codes:
+        raise SyntheticDataError("smart_aiml.ml_use_cases lacks ELIGIBILITY_SCORING: run the migrations first")
+    return codes
+
+
+def seed(urls: Mapping[str, str], *, seed: int = 20260401, scale: float = 1.0, start: date | None = None,
+         days: int = 90, bad_rate: float = 0.002, manifest_path: Path | None = None,
+         log: Callable[[str], None] = print, replace: bool = False) -> dict:
+    """Fill the four (migrated, empty) portal databases with a reproducible synthetic world.
+
+    ``start=None`` means the ``days`` days ending yesterday in Asia/Kolkata. Refuses to
+    write into portals that already hold rows unless ``replace=True``, which truncates the
+    portal tables first. Returns the manifest (and writes it as JSON to ``manifest_path``).
+    """
+    missing = [k for k in PORTALS if k not in urls]
+    if missing:
+        raise SyntheticDataError(f"missing portal URL(s): {', '.join(missing)}")
+    if start is None:
+        start = ist_today() - timedelta(days=days)
+    busy = _check_empty(urls, replace)
+    if busy and not replace:
+        raise PortalsHoldData(
+            f"the portals already hold data ({', '.join(busy[:4])}{'...' if len(busy) > 4 else ''}); "
+            "seed refuses to mix worlds - pass replace=True to truncate the portal tables first")
+    codes = _use_case_codes(urls["aiml"])
+    t0 = time.perf_counter()
+    log(f"generating: seed={seed} scale={scale} start={start} days={days} bad_rate={bad_rate}")
+    # Each database loads in its own thread and transaction while the world is being made:
+    # a table is copied and indexed as soon as it is final.
+    loads = {db: DatabaseLoad(urls[db], TABLES[db], log=log, label=db).start() for db in PORTALS}
+    try:
+        builder = Builder(seed=seed, scale=scale, start=start, days=days, bad_rate=bad_rate)
+        builder.world.sink = lambda db, table, df: loads[db].put(table, df)
+        world = builder.build(codes)
+        t_gen = time.perf_counter() - t0
+        total = sum(df.height for tables in world.frames.values() for df in tables.values())
+        log(f"generated {total:,} rows in {t_gen:.1f} s")
+        for load in loads.values():
+            load.ready()
+    except BaseException:
+        for load in loads.values():
+            load.abort()
+        raise
+    for load in loads.values():
+        load.commit()
+    elapsed = time.perf_counter() - t0
+    t_load = elapsed - t_gen
+    log(f"loaded {total:,} rows; total {elapsed:.1f} s ({total / elapsed:,.0f} rows/s)")
+    manifest = _manifest(world, seed=seed, scale=scale, start=start, days=days, bad_rate=bad_rate)
+    manifest["timing"] = {"generate_s": round(t_gen, 2), "load_after_generate_s": round(t_load, 2),
+                          "total_s": round(elapsed, 2), "rows": total, "rows_per_s": round(total / elapsed)}
+    if manifest_path is not None:
+        Path(manifest_path).parent.mkdir(parents=True, exist_ok=True)
+        Path(manifest_path).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    return manifest
+
+
+_IDS_PRESENT = sql.SQL("SELECT count(*) FROM {} WHERE {} = ANY(%s::uuid[])")
+
+
+def world_mismatch(urls: Mapping[str, str], manifest: dict | None, *, seed: int, scale: float,
+                   days: int, bad_rate: float) -> str | None:
+    """Why the portals do not hold the world ``seed`` would make with these settings, or None.
+
+    The manifest must ask for the same world, and the portals must still hold it: at least
+    its row count in every table (``simulate`` only adds) and every dirty row it planted —
+    ids drawn from the seed, so another world's rows do not pass for this one.
+    """
+    if not manifest:
+        return "no seed manifest describes them"
+    asked = {"seed": seed, "scale": scale, "days": days, "bad_rate": bad_rate}
+    differs = [f"{k} {manifest.get(k)} (asked {v})" for k, v in asked.items() if manifest.get(k) != v]
+    if differs:
+        return "they were seeded with " + ", ".join(differs)
+    for name, rows in manifest.get("rows", {}).items():
+        db, table = name.split(".")
+        with connect(urls[db]) as conn:
+            held = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table))).fetchone()[0]
+        if held < rows:
+            return f"{name} holds {held:,} rows, the seeded world has {rows:,}"
+    for kind, planted in manifest.get("dirty", {}).items():
+        db, table = planted["table"].split(".")
+        query = _IDS_PRESENT.format(sql.Identifier(table), sql.Identifier(PRIMARY_KEYS[table]))
+        with connect(urls[db]) as conn:
+            found = conn.execute(query, (planted["ids"],)).fetchone()[0]
+        if found != len(planted["ids"]):
+            return f"{planted['table']} lacks {len(planted['ids']) - found} of the seed's {kind} rows"
+    return None
+
+
+def _manifest(world: World, *, seed: int, scale: float, start: date, days: int, bad_rate: float) -> dict:
+    """What was seeded: the settings, the rows per table and the dirty rows planted."""
+    rows = {f"{db}.{t}": df.height for db in PORTALS for t, df in world.frames[db].items()}
+    return {"seed": seed, "scale": scale, "start": start.isoformat(), "days": days, "bad_rate": bad_rate,
+            "rows": rows, "dirty": dirty_manifest(world)}
