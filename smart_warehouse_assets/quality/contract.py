@@ -1,8 +1,14 @@
-"""The columns the data contract (docs/contract.md) promises, per warehouse table.
+"""What ``schema_matches_contract`` asserts, per warehouse table: columns and constraints.
 
-Kept in code so that the ``schema_matches_contract`` check needs no Markdown at run time;
-tests/foundation/test_schema_rules.py compares this list with the contract's table of
-warehouse tables, so the two cannot drift.
+The columns are those the data contract (docs/contract.md) promises. They are kept in code
+so that the check needs no Markdown at run time; tests/foundation/test_schema_rules.py
+compares this list with the contract's table of warehouse tables, so the two cannot drift.
+
+The constraints are those that make a data check pointless: what the schema enforces, no
+check tests on the rows (a primary key instead of a uniqueness check, NOT NULL instead of
+an ``IS NULL`` arm, a CHECK instead of a range check). The schema check asserts instead that
+each is still there and valid, so a migration dropping one fails a check rather than
+silently leaving the rule unguarded.
 """
 
 SCD2 = ("valid_from", "valid_to", "is_current")
@@ -37,3 +43,67 @@ CONTRACT_COLUMNS: dict[str, tuple[str, ...]] = {
                          "passed", "severity", "observed_value", "expected", "checked_at"),
 }
 APPLICATION_STATUSES = ("submitted", "under_review", "approved", "rejected", "withdrawn")
+
+
+def primary_key(*columns: str) -> str:
+    return f"PRIMARY KEY ({', '.join(columns)})"
+
+
+def unique(*columns: str, where: str | None = None) -> str:
+    """A valid unique index (or constraint) on exactly these key columns, partial when ``where``."""
+    return f"UNIQUE ({', '.join(columns)})" + (f" WHERE {where}" if where else "")
+
+
+def not_null(*columns: str) -> tuple[str, ...]:
+    return tuple(f"NOT NULL {c}" for c in columns)
+
+
+def _scd2(natural_key: str) -> tuple[str, ...]:
+    return (
+        unique(natural_key, "valid_from"),  # natural_key_unique: one version per key and valid_from
+        unique(natural_key, where="is_current"),  # one_current_row_per_key: at most one current version
+    )
+
+
+# Each entry is spelled as rules.present_constraints reads the catalog; CHECK expressions as
+# pg_get_constraintdef prints them (BETWEEN becomes >= AND <=, IN becomes = ANY (ARRAY[...])).
+# The comment after each names the check, or check arm, that the constraint replaces
+# (natural_key_unique was dropped whole; rates_in_range kept one of its three conditions, as
+# avg_processing_days_non_negative; the other checks named lost an arm).
+CONTRACT_CONSTRAINTS: dict[str, tuple[str, ...]] = {
+    "dim_citizen": _scd2("citizen_id"),
+    "dim_scheme": _scd2("scheme_id"),
+    "dim_department": _scd2("department_id"),
+    "fact_service_applications": (
+        primary_key("application_id"),  # natural_key_unique
+        *not_null("citizen_key", "scheme_key", "department_key", "submitted_date_key",
+                  "decided_date_key"),  # keys_resolve: the "key IS NULL" arms
+        *not_null("status"),  # status_in_vocabulary: the "status IS NULL" arm
+    ),
+    "fact_application_processing": (
+        primary_key("action_id"),  # natural_key_unique
+        *not_null("department_key", "scheme_key", "acting_department_key",
+                  "action_date_key"),  # keys_resolve: the "key IS NULL" arms
+        *not_null("step_number"),  # step_number_positive: the "step_number IS NULL" arm
+    ),
+    "fact_eligibility_scoring": (
+        primary_key("prediction_id"),  # natural_key_unique
+        *not_null("citizen_key", "scheme_key", "department_key",
+                  "prediction_date_key"),  # keys_resolve: the "key IS NULL" arms
+        # is_correct_consistent: the "actual_outcome NOT IN ('approved', 'rejected')" arm
+        "CHECK ((actual_outcome = ANY (ARRAY['approved'::text, 'rejected'::text])))",
+    ),
+    "agg_daily_applications": (
+        # natural_key_unique on the grain; a primary key also makes its columns NOT NULL,
+        # which covers keys_resolve's "key IS NULL" arms
+        primary_key("date_key", "scheme_key", "department_key", "district"),
+        # rates_in_range: "sla_compliance_rate lies in [0, 1]"
+        "CHECK (((sla_compliance_rate >= (0)::numeric) AND (sla_compliance_rate <= (1)::numeric)))",
+        # rates_in_range: "the outcome counts add up to applications_submitted", with no null
+        # count slipping past the CHECK
+        ("CHECK ((applications_submitted = (((applications_approved + applications_rejected) "
+         "+ applications_pending) + applications_withdrawn)))"),
+        *not_null("applications_submitted", "applications_approved", "applications_rejected",
+                  "applications_pending", "applications_withdrawn"),
+    ),
+}

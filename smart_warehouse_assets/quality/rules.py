@@ -15,7 +15,7 @@ from psycopg import sql
 
 from smart_warehouse_assets.dimensions.scd2 import OPEN_END
 from smart_warehouse_assets.partitions import IST
-from smart_warehouse_assets.quality.contract import CONTRACT_COLUMNS
+from smart_warehouse_assets.quality.contract import CONTRACT_COLUMNS, CONTRACT_CONSTRAINTS
 from smart_warehouse_assets.quality.spec import ERROR, WARN, Check, CheckScope, Observation
 
 Ident = sql.Identifier
@@ -81,19 +81,11 @@ def batch_recorded(table: str, date_key: str, sample: str) -> Check:
     )
 
 
-def unique_key(table: str, date_key: str, columns: tuple[str, ...], sample: str) -> Check:
-    same = sql.SQL(" AND ").join(sql.SQL("u.{0} = t.{0}").format(Ident(c)) for c in columns)
-    return count_offending(
-        "natural_key_unique",
-        f"Each ({', '.join(columns)}) appears once in {table}: a duplicate would double-count.",
-        table, date_key,
-        sql.SQL("EXISTS (SELECT 1 FROM public.{} u WHERE {} AND u.ctid <> t.ctid)").format(Ident(table), same),
-        sample,
-    )
-
-
 def keys_resolve(table: str, date_key: str, keys: dict[str, tuple[str, str]], sample: str) -> Check:
-    """Every surrogate/date key is set and found in its dimension (-1, the unknown member, is found)."""
+    """Every surrogate/date key is found in its dimension (-1, the unknown member, is found).
+
+    The key columns are NOT NULL (asserted by schema_matches_contract), so a miss of the
+    join is the only way to fail."""
     # Left joins rather than NOT EXISTS under OR: the planner hashes each dimension once.
     aliases = {col: f"k{i}" for i, col in enumerate(keys)}
     joins = sql.SQL(" ").join(
@@ -102,13 +94,13 @@ def keys_resolve(table: str, date_key: str, keys: dict[str, tuple[str, str]], sa
         for col, (dim, dim_col) in keys.items()
     )
     missing = sql.SQL(" OR ").join(
-        sql.SQL("t.{0} IS NULL OR {1}.{2} IS NULL").format(Ident(col), Ident(aliases[col]), Ident(dim_col))
+        sql.SQL("{}.{} IS NULL").format(Ident(aliases[col]), Ident(dim_col))
         for col, (dim, dim_col) in keys.items()
     )
     return count_offending(
         "keys_resolve",
-        f"{', '.join(keys)} are never null and each resolves to its dimension row "
-        "(dim_date included); unresolvable members must point to -1, not nowhere.",
+        f"{', '.join(keys)} each resolve to their dimension row (dim_date included); unresolvable "
+        "members must point to -1, not nowhere (the columns are NOT NULL, see schema_matches_contract).",
         table, date_key, missing, sample, joins=joins,
     )
 
@@ -178,20 +170,53 @@ def quarantine_rate(staging_table: str, source_database: str, source_table: str,
     )
 
 
+_CONSTRAINTS = """
+SELECT pg_get_constraintdef(c.oid) FROM pg_constraint c
+WHERE c.conrelid = to_regclass(%(rel)s) AND c.contype IN ('p', 'c') AND c.convalidated
+UNION
+SELECT 'NOT NULL ' || a.attname FROM pg_attribute a
+WHERE a.attrelid = to_regclass(%(rel)s) AND a.attnum > 0 AND NOT a.attisdropped AND a.attnotnull
+UNION
+SELECT 'UNIQUE (' || string_agg(a.attname, ', ' ORDER BY k.n) || ')'
+       || coalesce(' WHERE ' || pg_get_expr(i.indpred, i.indrelid), '')
+FROM pg_index i
+CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY k (attnum, n)
+JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+WHERE i.indrelid = to_regclass(%(rel)s) AND i.indisunique AND i.indisvalid AND k.n <= i.indnkeyatts
+GROUP BY i.indexrelid, i.indrelid, i.indpred, i.indnkeyatts
+HAVING count(*) = i.indnkeyatts
+"""
+
+
+def present_constraints(conn, table: str, schema: str = "public") -> set[str]:
+    """The table's valid primary key, CHECKs, NOT NULL columns and unique indexes (on plain
+    columns), spelled as CONTRACT_CONSTRAINTS spells them."""
+    rel = sql.SQL("{}.{}").format(Ident(schema), Ident(table)).as_string(conn)
+    return {c for (c,) in conn.execute(sql.SQL(_CONSTRAINTS), {"rel": rel}).fetchall()}
+
+
 def schema_matches_contract(table: str, schema: str = "public") -> Check:
     required = CONTRACT_COLUMNS.get(table, ())
+    constraints = CONTRACT_CONSTRAINTS.get(table, ())
 
     def evaluate(scope: CheckScope) -> list[Observation]:
-        present = {c for (c,) in query_rows(scope, sql.SQL(
-            "SELECT column_name FROM information_schema.columns WHERE table_schema = %(s)s AND table_name = %(t)s"
-        ), {"s": schema, "t": table})}
+        with scope.warehouse.connect() as conn:
+            present = {c for (c,) in conn.execute(sql.SQL(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = %(s)s "
+                "AND table_name = %(t)s"), {"s": schema, "t": table}).fetchall()}
+            enforced = present_constraints(conn, table, schema)
         missing = [c for c in required if c not in present]
-        return [Observation(None, len(missing), "= 0 missing contract columns", not missing, ERROR, missing,
-                            f"missing: {', '.join(missing)}" if missing else "")]
+        unenforced = [c for c in constraints if c not in enforced]
+        detail = "; ".join(part for part in (
+            f"missing columns: {', '.join(missing)}" if missing else "",
+            f"missing constraints: {', '.join(unenforced)}" if unenforced else "") if part)
+        return [Observation(None, len(missing) + len(unenforced), "= 0 missing contract columns and constraints",
+                            not (missing or unenforced), ERROR, missing + unenforced, detail)]
 
     return Check(
         "schema_matches_contract",
-        f"{schema}.{table} still has every column the data contract promises analysts "
+        f"{schema}.{table} still has every column the data contract promises analysts, and every "
+        "constraint (primary key, unique index, NOT NULL, CHECK) that stands in for a data check "
         "(catches drift from a careless migration).",
         ERROR, evaluate,
     )
@@ -221,8 +246,7 @@ def latest_partition_fresh(table: str, date_key: str) -> Check:
 
 _ONE_CURRENT = """
 SELECT count(*), (array_agg({nk}::text ORDER BY {nk}))[1:5] FROM (
-    SELECT {nk} FROM public.{table} WHERE {key} <> -1 GROUP BY 1
-    HAVING count(*) FILTER (WHERE is_current) <> 1) x
+    SELECT {nk} FROM public.{table} WHERE {key} <> -1 GROUP BY 1 HAVING NOT bool_or(is_current)) x
 """
 _CONTIGUOUS = """
 SELECT count(*), (array_agg({nk}::text ORDER BY {nk}))[1:5] FROM (
@@ -241,7 +265,8 @@ def scd2_checks(table: str, natural_key: str, key: str) -> list[Check]:
     return [
         table_count_check(
             "one_current_row_per_key",
-            f"Exactly one current version (is_current) per {natural_key} in {table}.",
+            f"Every {natural_key} in {table} has a current version (is_current); the unique index "
+            f"on ({natural_key}) WHERE is_current keeps it to one.",
             sql.SQL(_ONE_CURRENT).format(**names)),
         table_count_check(
             "versions_contiguous",

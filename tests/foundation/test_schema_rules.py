@@ -172,6 +172,20 @@ def test_the_schema_check_knows_the_contract_columns():
             f"only in quality/contract.py {sorted(set(CONTRACT_COLUMNS[table]) - set(columns))}")
 
 
+def test_the_schema_has_every_constraint_that_stands_in_for_a_check(database_urls):
+    """What a constraint enforces, no data check tests (quality/contract.py, CONTRACT_CONSTRAINTS);
+    schema_matches_contract asserts each is still there, and so does this test on the migrations."""
+    from smart_warehouse_assets.quality.contract import CONTRACT_COLUMNS, CONTRACT_CONSTRAINTS
+    from smart_warehouse_assets.quality.rules import present_constraints
+
+    assert set(CONTRACT_CONSTRAINTS) <= set(CONTRACT_COLUMNS)
+    with psycopg.connect(database_urls["warehouse"]) as conn:
+        for table, constraints in CONTRACT_CONSTRAINTS.items():
+            assert len(constraints) == len(set(constraints)), f"{table}: a constraint is listed twice"
+            missing = set(constraints) - present_constraints(conn, table)
+            assert missing == set(), f"{table} lacks {sorted(missing)}"
+
+
 # Spelled in pieces so that this file does not match itself.
 _OUTSIDE_CONTRACT = ("..".join(["", "/shared"]), "shared/" + "CONTRACT")
 _SKIPPED_DIRS = {".git", ".venv", ".dagster_home", ".smart-warehouse", "__pycache__", ".pytest_cache",
