@@ -15,7 +15,8 @@ import psycopg
 from psycopg import sql
 
 from benchmarks import workbench
-from smart_warehouse_assets.migrations import SQL_ROOT, ensure_database, migrate
+from smart_warehouse_assets.migrations import ensure_database, migrate
+from smart_warehouse_assets.paths import SQL_ROOT
 
 # What the warehouse reads from each portal: the same rows and columns as staging's selects.
 FLOOR_SOURCES = {

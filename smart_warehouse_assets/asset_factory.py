@@ -3,7 +3,8 @@
 Each asset is a multi_asset of one table with ``can_subset``: a run that selects only the
 checks (the UI's "Execute checks", ``smart-warehouse check``) judges the current table
 without loading it. A run that loads judges what it just wrote, in the same step, so a
-failed ERROR check stops the downstream assets of that run.
+failed ERROR check stops the downstream assets of that run. The checks are judged before
+the materialization is reported, so each day's event names that day's failed checks.
 
 Transient database trouble (a dropped connection, a server restarting) is retried with
 backoff; a permanent one (no such database or table, a permission, a wrong password)
@@ -11,12 +12,15 @@ fails at once with what to fix.
 """
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import dagster as dg
 import psycopg
 
+from smart_warehouse_assets.batches import Batch
+from smart_warehouse_assets.partition_metadata import attach
 from smart_warehouse_assets.partitions import DayRange, InvalidPartition, daily_partitions, day_range
-from smart_warehouse_assets.quality.record import evaluate
+from smart_warehouse_assets.quality.record import check_results, judge
 from smart_warehouse_assets.quality.spec import Check, CheckScope
 from smart_warehouse_assets.resources import DatabaseUnavailable
 from smart_warehouse_assets.settings import redact
@@ -35,8 +39,19 @@ _PERMANENT = {
     "28000": "the role may not log in: check PGUSER and pg_hba.conf",
 }
 
-# (context, days) -> (etl batch id, materialization metadata)
-LoadFn = Callable[[dg.AssetExecutionContext, DayRange | None], tuple[int, dict]]
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """What one load wrote: its batch (totals, and each day's figures when partitioned) and
+    the metadata of the materialization as a whole."""
+
+    batch: Batch
+    metadata: dict
+
+
+# (context, the days this asset reloads or None) -> what it wrote
+LoadFn = Callable[[dg.AssetExecutionContext, DayRange | None], LoadResult]
 
 
 def _explain(exc: Exception, key: dg.AssetKey) -> Exception:
@@ -98,19 +113,21 @@ def warehouse_asset(
         retry_policy=RETRY,
     )
     def _asset(context: dg.AssetExecutionContext):
-        batch_id = None
         try:
             days = day_range(context, key) if partitioned and context.has_partition_key_range else None
-            if key in context.selected_asset_keys:
-                batch_id, result_metadata = load(context, days)
-                yield dg.MaterializeResult(asset_key=key, metadata=result_metadata)
+            loaded = load(context, days) if key in context.selected_asset_keys else None
             scope = CheckScope(
                 warehouse=context.resources.warehouse,
                 portals={p: getattr(context.resources, f"{p}_db") for p in portals},
                 days=days,
                 thresholds=context.resources.quality,
             )
-            yield from evaluate(context, checks, scope, key, batch_id)
+            verdicts = judge(context, checks, scope, key, loaded.batch.batch_id if loaded else None)
+            if loaded is not None:
+                if days is not None:
+                    attach(context, key, day_range(context), days, loaded.batch, verdicts)
+                yield dg.MaterializeResult(asset_key=key, metadata=loaded.metadata)
+            yield from check_results(context, key, scope, verdicts)
         except Exception as exc:
             explained = _explain(exc, key)
             if explained is exc:

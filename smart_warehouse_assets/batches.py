@@ -12,10 +12,12 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 
 import dagster as dg
 import psycopg
 
+from smart_warehouse_assets.partition_metadata import DayFigures
 from smart_warehouse_assets.partitions import DayRange
 from smart_warehouse_assets.resources import PostgresResource
 from smart_warehouse_assets.settings import redact
@@ -46,6 +48,8 @@ class Batch:
     rows_loaded: int = 0
     rows_rejected: int = 0
     extra: dict = field(default_factory=dict)
+    # Partitioned loads: each day's figures, for that day's page in the UI (partition_metadata).
+    per_day: dict[date, DayFigures] = field(default_factory=dict)
 
     def succeed(self, conn: psycopg.Connection) -> None:
         """Mark the batch successful inside the caller's load transaction."""

@@ -11,8 +11,15 @@ from pathlib import Path
 import click
 
 from smart_warehouse_assets import embedded, migrations
+from smart_warehouse_assets.paths import SQL_ROOT
 from smart_warehouse_assets.resources import resource_for
-from smart_warehouse_assets.settings import DATABASES, PARTITION_START_ENV, all_urls, dbname_of, redact
+from smart_warehouse_assets.settings import (
+    DATABASES,
+    PARTITION_START_ENV,
+    all_urls,
+    dbname_of,
+    redact,
+)
 
 DEFAULT_SEED = 20260401
 DEFAULT_BAD_RATE = 0.002
@@ -38,7 +45,7 @@ def db() -> None:
 def db_up(urls: dict[str, str], log=click.echo, roles: bool = False) -> None:
     for key, url in urls.items():
         created = migrations.ensure_database(url)
-        applied = migrations.migrate(url, migrations.SQL_ROOT / key)
+        applied = migrations.migrate(url, SQL_ROOT / key)
         what = ", ".join(applied) if applied else "up to date"
         if roles:
             from smart_warehouse_assets import roles as role_grants
@@ -65,7 +72,7 @@ def db_status_command() -> None:
     problems = False
     for key, url in urls.items():
         try:
-            st = migrations.status(url, migrations.SQL_ROOT / key)
+            st = migrations.status(url, SQL_ROOT / key)
         except migrations.MigrationError as exc:
             click.echo(f"{DATABASES[key].name:16} unreachable or missing: {exc}")
             problems = True
@@ -98,8 +105,8 @@ def _portal_urls(urls: dict[str, str]) -> dict[str, str]:
 @click.option("--replace", is_flag=True, help="Empty the portal tables first.")
 def seed(seed_value, scale, start, days, bad_rate, replace) -> None:
     """Fill the four portal databases with one consistent, reproducible world."""
-    from smart_warehouse_assets.paths import MANIFEST_PATH
     from smart_warehouse_assets import synthetic
+    from smart_warehouse_assets.paths import MANIFEST_PATH
 
     urls = _urls()
     try:

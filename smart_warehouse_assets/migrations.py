@@ -15,7 +15,6 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from smart_warehouse_assets.paths import SQL_ROOT
 from smart_warehouse_assets.settings import dbname_of, host_port, redact, scrub, with_dbname
 
 _LOCK_KEY = 4_201_777_001  # pg_advisory_lock key shared by every runner

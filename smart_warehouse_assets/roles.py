@@ -16,9 +16,10 @@ from pathlib import Path
 import psycopg
 
 from smart_warehouse_assets import migrations
+from smart_warehouse_assets.paths import SQL_ROOT
 from smart_warehouse_assets.settings import dbname_of, redact
 
-ROLES_ROOT = migrations.SQL_ROOT / "roles"
+ROLES_ROOT = SQL_ROOT / "roles"
 READER, WRITER, ANALYST = "smart_etl_reader", "smart_etl_writer", "smart_analyst"
 ROLE_OF = {"citizen": READER, "dept": READER, "aiml": READER, "monitor": READER, "warehouse": WRITER}
 

@@ -28,7 +28,8 @@ import psycopg  # noqa: E402
 import pytest  # noqa: E402
 from psycopg import sql  # noqa: E402
 
-from smart_warehouse_assets.migrations import SQL_ROOT, migrate  # noqa: E402
+from smart_warehouse_assets.migrations import migrate  # noqa: E402
+from smart_warehouse_assets.paths import SQL_ROOT  # noqa: E402
 from smart_warehouse_assets.settings import DATABASES, derived_url, with_dbname  # noqa: E402
 from tests.warehouse.helpers import scalar  # noqa: E402
 

@@ -12,7 +12,8 @@ from smart_warehouse_assets.facts.load import DailyLoad
 AGG_DAILY_APPLICATIONS = DailyLoad(
     table="agg_daily_applications",
     date_key="date_key",
-    source_count="SELECT count(*) FROM public.fact_service_applications WHERE submitted_date_key BETWEEN %(first_key)s AND %(last_key)s",
+    source_days="SELECT to_date(submitted_date_key::text, 'YYYYMMDD'), count(*) FROM public.fact_service_applications "
+                "WHERE submitted_date_key BETWEEN %(first_key)s AND %(last_key)s GROUP BY 1",
     select="""
         SELECT f.submitted_date_key, f.scheme_key, f.department_key, coalesce(c.district, 'Unknown'),
                count(*),

@@ -4,7 +4,7 @@ import dagster as dg
 from psycopg import sql
 from pydantic import Field, field_validator
 
-from smart_warehouse_assets.asset_factory import warehouse_asset
+from smart_warehouse_assets.asset_factory import LoadResult, warehouse_asset
 from smart_warehouse_assets.batches import lock_asset, open_batch
 from smart_warehouse_assets.catalog import table_metadata
 from smart_warehouse_assets.dimensions import calendar
@@ -44,12 +44,12 @@ def _load_dim_date(context: dg.AssetExecutionContext, days):
                 cp.write(calendar.as_csv(frame))
             batch.rows_extracted = batch.rows_loaded = frame.height
             batch.succeed(conn)
-    return batch.batch_id, batch.metadata() | {
+    return LoadResult(batch, batch.metadata() | {
         "dagster/row_count": frame.height + 1,
         "first_day": str(calendar.FIRST_DAY),
         "last_day": str(calendar.LAST_DAY),
         "holidays": int(frame["is_holiday"].sum()),
-    }
+    })
 
 
 dim_date = warehouse_asset(
@@ -78,7 +78,7 @@ def _scd2_asset(name: str, dim: Scd2Dimension, staging_table: str) -> dg.AssetsD
                 sql.SQL("SELECT count(*), count(*) FILTER (WHERE is_current) FROM public.{}").format(sql.Identifier(name))
             ).fetchone()
         context.log.info(f"{name}: {counts['new_members']} new, {counts['changed_members']} changed")
-        return batch.batch_id, batch.metadata() | counts | {"dagster/row_count": total, "current_members": current}
+        return LoadResult(batch, batch.metadata() | counts | {"dagster/row_count": total, "current_members": current})
 
     return warehouse_asset(
         key=dg.AssetKey(name),

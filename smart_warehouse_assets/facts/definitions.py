@@ -20,7 +20,8 @@ FACT_SERVICE_APPLICATIONS = DailyLoad(
     table="fact_service_applications",
     date_key="submitted_date_key",
     natural_key="application_id",
-    source_count="SELECT count(*) FROM staging.service_applications WHERE partition_date BETWEEN %(first)s AND %(last)s",
+    source_days="SELECT partition_date, count(*) FROM staging.service_applications "
+                "WHERE partition_date BETWEEN %(first)s AND %(last)s GROUP BY 1",
     select=f"""
         SELECT s.application_id, s.application_number,
                coalesce(c.citizen_key, -1), coalesce(sc.scheme_key, -1), coalesce(d.department_key, -1),
@@ -64,7 +65,8 @@ FACT_APPLICATION_PROCESSING = DailyLoad(
     table="fact_application_processing",
     date_key="action_date_key",
     natural_key="action_id",
-    source_count="SELECT count(*) FROM staging.processing_actions WHERE partition_date BETWEEN %(first)s AND %(last)s",
+    source_days="SELECT partition_date, count(*) FROM staging.processing_actions "
+                "WHERE partition_date BETWEEN %(first)s AND %(last)s GROUP BY 1",
     select=f"""
         SELECT a.action_id, a.application_id, coalesce(d.department_key, -1), coalesce(sc.scheme_key, -1),
                coalesce(ad.department_key, -1), {DATE_KEY.format('a.action_at')}, a.action_type,
@@ -104,7 +106,8 @@ FACT_ELIGIBILITY_SCORING = DailyLoad(
     table="fact_eligibility_scoring",
     date_key="prediction_date_key",
     natural_key="prediction_id",
-    source_count="SELECT count(*) FROM staging.predictions WHERE partition_date BETWEEN %(first)s AND %(last)s",
+    source_days="SELECT partition_date, count(*) FROM staging.predictions "
+                "WHERE partition_date BETWEEN %(first)s AND %(last)s GROUP BY 1",
     select=f"""
         SELECT p.prediction_id, p.application_id, coalesce(c.citizen_key, -1), coalesce(sc.scheme_key, -1),
                coalesce(d.department_key, -1), {DATE_KEY.format('p.predicted_at')}, p.model_version,

@@ -13,7 +13,8 @@ import dagster as dg
 from psycopg import sql
 
 from smart_warehouse_assets.batches import Batch, lock_asset
-from smart_warehouse_assets.partitions import DayRange
+from smart_warehouse_assets.partition_metadata import DayFigures, count_days
+from smart_warehouse_assets.partitions import DayRange, day_range
 from smart_warehouse_assets.resources import PostgresResource
 
 
@@ -21,7 +22,7 @@ from smart_warehouse_assets.resources import PostgresResource
 class DailyLoad:
     table: str
     date_key: str  # the column holding the partition's YYYYMMDD
-    source_count: str  # SELECT count(*) of the input rows for %(first)s..%(last)s
+    source_days: str  # SELECT day, count(*) of the input rows per IST day of %(first)s..%(last)s
     select: str  # SELECT of the table's columns (without etl_batch_id) for %(first)s..%(last)s
     columns: tuple[str, ...]
     lineage: dict[str, list[tuple[str, str]]]  # column -> [(asset key, column)]
@@ -46,7 +47,9 @@ def replace_days(load: DailyLoad, warehouse: PostgresResource, batch: Batch, day
     target = sql.Identifier(load.table)
     with warehouse.transaction() as conn:
         lock_asset(conn, load.table)
-        batch.rows_extracted = conn.execute(load.source_count, params).fetchone()[0]
+        for day, extracted in conn.execute(load.source_days, params):
+            batch.per_day[day] = DayFigures(extracted=extracted)
+        batch.rows_extracted = sum(f.extracted for f in batch.per_day.values())
         conn.execute(
             sql.SQL("DELETE FROM public.{} WHERE {} BETWEEN %(first_key)s AND %(last_key)s").format(
                 target, sql.Identifier(load.date_key)
@@ -69,22 +72,19 @@ def replace_days(load: DailyLoad, warehouse: PostgresResource, batch: Batch, day
         batch.succeed(conn)
 
 
-def row_counts(load: DailyLoad, warehouse: PostgresResource, days: DayRange) -> tuple[int, int]:
-    """Rows in the whole table and in the given days."""
+def count_rows(load: DailyLoad, warehouse: PostgresResource, batch: Batch, run_days: DayRange) -> int:
+    """Rows in the whole table; each day of the run's range gets its own counts on ``batch``."""
+    table = sql.SQL("public.{}").format(sql.Identifier(load.table))
     with warehouse.connect() as conn:
-        return conn.execute(
-            sql.SQL(
-                "SELECT count(*), count(*) FILTER (WHERE {} BETWEEN %s AND %s) FROM public.{}"
-            ).format(sql.Identifier(load.date_key), sql.Identifier(load.table)),
-            (days.first_key, days.last_key),
-        ).fetchone()
+        count_days(conn, table, load.date_key, run_days, batch.batch_id, batch.per_day, date_key=True)
+        return conn.execute(sql.SQL("SELECT count(*) FROM {}").format(table)).fetchone()[0]
 
 
 def daily_asset(
     load: DailyLoad, *, deps: list[str], group: str, description: str, checks: list
 ) -> dg.AssetsDefinition:
     """A daily-partitioned asset that replaces its range of days with ``load``."""
-    from smart_warehouse_assets.asset_factory import warehouse_asset
+    from smart_warehouse_assets.asset_factory import LoadResult, warehouse_asset
     from smart_warehouse_assets.batches import open_batch
     from smart_warehouse_assets.catalog import table_metadata
 
@@ -94,13 +94,10 @@ def daily_asset(
         warehouse = context.resources.warehouse
         with open_batch(context, warehouse, days) as batch:
             replace_days(load, warehouse, batch, days)
-        total, in_range = row_counts(load, warehouse, days)
+        total = count_rows(load, warehouse, batch, day_range(context))
         context.log.info(f"{load.table} {days.label}: {batch.rows_loaded} rows from {batch.rows_extracted} inputs")
-        return batch.batch_id, batch.metadata() | {
-            "dagster/row_count": total,
-            "dagster/partition_row_count": in_range,
-            "dagster/column_lineage": load.column_lineage(),
-        }
+        # The batch's counts go on each day's own event (partition_metadata), not on the range.
+        return LoadResult(batch, {"dagster/row_count": total, "dagster/column_lineage": load.column_lineage()})
 
     return warehouse_asset(
         key=dg.AssetKey(load.table),

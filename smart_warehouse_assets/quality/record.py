@@ -54,39 +54,50 @@ def record(scope: CheckScope, run_id: str, asset: str, batch_id: int | None, che
                 copy.write_row(row)
 
 
-def evaluate(
-    context: dg.AssetExecutionContext, checks: list[Check], scope: CheckScope, asset_key: dg.AssetKey,
-    batch_id: int | None,
-) -> Iterator[dg.AssetCheckResult]:
-    """Evaluate the selected checks, record every verdict, yield one result per check."""
+Verdicts = list[tuple[Check, list[Observation]]]
+
+
+def judge(context: dg.AssetExecutionContext, checks: list[Check], scope: CheckScope, asset_key: dg.AssetKey,
+          batch_id: int | None) -> Verdicts:
+    """Evaluate the selected checks side by side and record every verdict; in declared order."""
     asset = asset_key.to_user_string()
     run_id = run_id_of(context)
     selected = {k.name for k in context.selected_asset_check_keys if k.asset_key == asset_key}
     todo = [c for c in checks if c.name in selected]
     if not todo:
-        return
+        return []
 
-    def judge(check: Check) -> list[Observation]:
+    def one(check: Check) -> list[Observation]:
         observations = check.evaluate(scope)
         record(scope, run_id, asset, batch_id, check, observations)
         return observations
 
     pool = ThreadPoolExecutor(max_workers=min(CHECK_WORKERS, len(todo)), thread_name_prefix="check")
     try:
-        futures = [pool.submit(judge, check) for check in todo]
-        for check, future in zip(todo, futures):
-            yield _result(context, asset, asset_key, scope, check, future.result())
+        futures = [pool.submit(one, check) for check in todo]
+        return [(check, future.result()) for check, future in zip(todo, futures)]
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def check_results(context: dg.AssetExecutionContext, asset_key: dg.AssetKey, scope: CheckScope,
+                  verdicts: Verdicts) -> Iterator[dg.AssetCheckResult]:
+    """One Dagster result per judged check."""
+    asset = asset_key.to_user_string()
+    for check, observations in verdicts:
+        yield _result(context, asset, asset_key, scope, check, observations)
 
 
 def _result(context: dg.AssetExecutionContext, asset: str, asset_key: dg.AssetKey, scope: CheckScope,
             check: Check, observations: list[Observation]) -> dg.AssetCheckResult:
     failed = [o for o in observations if not o.passed]
     severity = ERROR if any(o.severity == ERROR for o in failed) else (WARN if failed else ERROR)
+    # The days come first: the Checks tab shows the start of the description.
     description = (
-        "; ".join(_message(asset, check, o) for o in failed[:3])
-        + (f"; and {len(failed) - 3} more days" if len(failed) > 3 else "")
+        f"Failed on {', '.join(o.where for o in failed[:10])}{' ...' if len(failed) > 10 else ''} "
+        f"({len(failed)} of {len(observations)}): "
+        + "; ".join(_message(asset, check, o) for o in failed[:3])
+        + (f"; and {len(failed) - 3} more" if len(failed) > 3 else "")
         if failed else f"{check.name} passed for {asset} on {len(observations)} evaluation(s)"
     )
     if failed:
@@ -102,8 +113,19 @@ def _result(context: dg.AssetExecutionContext, asset: str, asset_key: dg.AssetKe
             "evaluations": len(observations),
             "failed": len(failed),
             "failed_partitions": ", ".join(o.where for o in failed[:20]) or "none",
+            "failed_days": dg.MetadataValue.md(_day_table(failed)) if failed else "none",
             "observed": str(failed[0].observed if failed else (observations[0].observed if observations else "")),
             "expected": observations[0].expected if observations else "",
             "sample": ", ".join(failed[0].sample) if failed and failed[0].sample else "",
         },
     )
+
+
+def _day_table(failed: list[Observation]) -> str:
+    """The failed days as a small table, one row a day (at most 50), for the check's page."""
+    lines = ["| day | severity | observed | expected | e.g. |", "|---|---|---|---|---|"]
+    lines += [f"| {o.where} | {o.severity} | {o.observed} | {o.expected} | {', '.join(o.sample[:3])} |"
+              for o in failed[:50]]
+    if len(failed) > 50:
+        lines.append(f"| ... {len(failed) - 50} more | | | | |")
+    return "\n".join(lines)

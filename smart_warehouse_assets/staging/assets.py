@@ -7,9 +7,11 @@ partition range (a backfill of a year is one run and one extraction).
 import dagster as dg
 from psycopg import sql
 
-from smart_warehouse_assets.asset_factory import warehouse_asset
+from smart_warehouse_assets.asset_factory import LoadResult, warehouse_asset
 from smart_warehouse_assets.batches import open_batch
 from smart_warehouse_assets.catalog import table_metadata
+from smart_warehouse_assets.partition_metadata import count_days
+from smart_warehouse_assets.partitions import day_range
 from smart_warehouse_assets.quality import suite
 from smart_warehouse_assets.sources.portal_tables import source_key
 from smart_warehouse_assets.staging.extract import SourceExtract, extract
@@ -33,18 +35,19 @@ def _build(spec: SourceExtract) -> dg.AssetsDefinition:
         sources = {p: getattr(context.resources, f"{p}_db") for p in portals}
         with open_batch(context, warehouse, days) as batch:
             extract(spec, sources, warehouse, batch, days, context.asset_key.to_user_string())
+        table = sql.SQL("staging.{}").format(sql.Identifier(spec.staging_table))
         with warehouse.connect() as conn:
-            total = conn.execute(
-                sql.SQL("SELECT count(*) FROM staging.{}").format(sql.Identifier(spec.staging_table))
-            ).fetchone()[0]
+            total = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(table)).fetchone()[0]
+            if days:
+                count_days(conn, table, "partition_date", day_range(context), batch.batch_id, batch.per_day,
+                           date_key=False)
         context.log.info(
             f"{spec.source_table} {days.label if days else '(full)'}: extracted {batch.rows_extracted}, "
             f"staged {batch.rows_loaded}, quarantined {batch.rows_rejected}"
         )
-        metadata = batch.metadata() | {"dagster/row_count": total}
-        if days:
-            metadata["dagster/partition_row_count"] = batch.rows_loaded
-        return batch.batch_id, metadata
+        # A partitioned load's counts go on each day's own event (partition_metadata).
+        metadata = {"dagster/row_count": total} | ({} if days else batch.metadata())
+        return LoadResult(batch, metadata)
 
     return warehouse_asset(
         key=staging_key(spec),

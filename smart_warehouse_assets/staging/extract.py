@@ -18,6 +18,7 @@ import psycopg
 from psycopg import sql
 
 from smart_warehouse_assets.batches import Batch, lock_asset
+from smart_warehouse_assets.partition_metadata import DayFigures
 from smart_warehouse_assets.partitions import DayRange
 from smart_warehouse_assets.resources import PostgresResource, copy_between
 from smart_warehouse_assets.settings import DATABASES
@@ -90,6 +91,11 @@ DELETE FROM staging.rejected_rows
 WHERE source_database = %(db)s AND source_table = %(table)s
   AND partition_date BETWEEN %(first)s AND %(last)s
 """
+# Each extracted row carries its IST day (partition_date) and, when it breaks a rule, its reason.
+_PER_DAY = """
+SELECT partition_date, count(*), count(*) FILTER (WHERE reject_reason IS NOT NULL)
+FROM checked WHERE partition_date IS NOT NULL GROUP BY 1
+"""
 _DELETE_REJECTED_ALL = """
 DELETE FROM staging.rejected_rows WHERE source_database = %(db)s AND source_table = %(table)s
 """
@@ -135,6 +141,9 @@ def extract(
         batch.rows_rejected = wh.execute(
             sql.SQL(_QUARANTINE).format(pk=sql.Identifier(spec.pk)), names
         ).rowcount
+        if spec.partitioned:
+            for day, extracted, rejected in wh.execute(_PER_DAY).fetchall():
+                batch.per_day[day] = DayFigures(extracted=extracted, rejected=rejected)
 
         cols = sql.SQL(", ").join(map(sql.Identifier, (*spec.stage_columns, "etl_batch_id")))
         updates = sql.SQL(", ").join(

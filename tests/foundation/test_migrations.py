@@ -7,7 +7,8 @@ import shutil
 import psycopg
 import pytest
 
-from smart_warehouse_assets.migrations import SQL_ROOT, MigrationError, migrate, status
+from smart_warehouse_assets.migrations import MigrationError, migrate, status
+from smart_warehouse_assets.paths import SQL_ROOT
 from smart_warehouse_assets.settings import DATABASES
 
 

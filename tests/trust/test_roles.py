@@ -15,8 +15,8 @@ from psycopg import errors
 from smart_warehouse_assets import roles
 from smart_warehouse_assets.definitions import build_definitions
 from smart_warehouse_assets.jobs import run_load
-from smart_warehouse_assets.migrations import SQL_ROOT
 from smart_warehouse_assets.operations.health import record_run
+from smart_warehouse_assets.paths import SQL_ROOT
 from smart_warehouse_assets.resources import PostgresResource
 from tests.conftest import TEST_START, check_warehouse, quality_thresholds
 from tests.trust.conftest import as_user, cli_env, count, grant_roles, role_urls
