@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import dagster as dg
 import psycopg
 
-from smart_warehouse_assets.batches import Batch
+from smart_warehouse_assets.batches import Batch, in_run
 from smart_warehouse_assets.partition_metadata import attach
 from smart_warehouse_assets.partitions import DayRange, InvalidPartition, daily_partitions, day_range
 from smart_warehouse_assets.quality.record import check_results, judge
@@ -124,7 +124,7 @@ def warehouse_asset(
             )
             verdicts = judge(context, checks, scope, key, loaded.batch.batch_id if loaded else None)
             if loaded is not None:
-                if days is not None:
+                if days is not None and in_run(context):  # a direct call records no event to carry it
                     attach(context, key, day_range(context), days, loaded.batch, verdicts)
                 yield dg.MaterializeResult(asset_key=key, metadata=loaded.metadata)
             yield from check_results(context, key, scope, verdicts)

@@ -64,12 +64,18 @@ class Batch:
         }
 
 
+def in_run(context: dg.AssetExecutionContext) -> bool:
+    """Whether the asset runs inside a Dagster run (not invoked directly, as the benchmark does)."""
+    try:
+        context.run  # noqa: B018 (the property raises without a run)
+    except Exception:  # Dagster raises DagsterInvalidPropertyError, not exported at top level
+        return False
+    return True
+
+
 def run_id_of(context: dg.AssetExecutionContext) -> str:
     """The Dagster run id; a direct invocation (no run, as in the benchmark) gets one of its own."""
-    try:
-        return context.run.run_id
-    except Exception:  # Dagster raises DagsterInvalidPropertyError, not exported at top level
-        return f"direct-{uuid.uuid4()}"
+    return context.run.run_id if in_run(context) else f"direct-{uuid.uuid4()}"
 
 
 @contextmanager
