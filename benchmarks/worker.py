@@ -17,25 +17,10 @@ from psycopg import sql
 from benchmarks import workbench
 from smart_warehouse_assets.migrations import ensure_database, migrate
 from smart_warehouse_assets.paths import SQL_ROOT
+from smart_warehouse_assets.sources.registry import REGISTRY
 
-# What the warehouse reads from each portal: the same rows and columns as staging's selects.
-FLOOR_SOURCES = {
-    "citizens": ("citizen", "SELECT citizen_id, gender, extract(year FROM date_of_birth)::integer, city, district,"
-                 " state, status, created_at, updated_at FROM public.citizens"),
-    "schemes": ("citizen", "SELECT scheme_id, scheme_code, scheme_name, category, department_code, benefit_amount,"
-                " sla_days, status, created_at, updated_at FROM public.schemes"),
-    "departments": ("dept", "SELECT department_id, department_code, department_name, parent_department_id,"
-                    " department_type, district, status, created_at, updated_at FROM public.departments"),
-    "service_applications": ("citizen", "SELECT application_id, application_number, citizen_id, scheme_id, status,"
-                             " channel, submitted_at, decided_at, amount_requested, amount_approved, updated_at"
-                             " FROM public.service_applications WHERE submitted_at IS NOT NULL"),
-    "processing_actions": ("dept", "SELECT action_id, application_id, department_id, action_type, action_at,"
-                           " step_number, updated_at FROM public.processing_actions WHERE status <> 'deleted'"),
-    "predictions": ("aiml", "SELECT p.prediction_id, p.application_id, p.citizen_id, p.scheme_id, m.model_name,"
-                    " m.model_version, p.eligibility_score, p.confidence_score, p.predicted_label, p.predicted_at,"
-                    " p.updated_at FROM public.predictions p JOIN public.ml_models m USING (model_id)"
-                    " WHERE p.use_case_code = 'ELIGIBILITY_SCORING' AND p.status <> 'deleted'"),
-}
+# What the warehouse reads of each portal table, as the registry says, moved as is.
+FLOOR_SOURCES = {entry.table: (entry.portal, entry.floor()) for entry in REGISTRY}
 
 
 def _peak_mb() -> float:
@@ -68,12 +53,12 @@ def floor(scale: float, prefix: str) -> dict:
         for table, (portal, select) in FLOOR_SOURCES.items():
             with psycopg.connect(urls[portal]) as src:
                 target = sql.Identifier(f"floor_{table}")
-                columns = src.execute(sql.SQL("SELECT * FROM ({}) s LIMIT 0").format(sql.SQL(select))).description
+                columns = src.execute(sql.SQL("SELECT * FROM ({}) s LIMIT 0").format(select)).description
                 ddl = sql.SQL(", ").join(
                     sql.SQL("{} {}").format(sql.Identifier(f"c{i}"), sql.SQL(_pg_type(src, c.type_code)))
                     for i, c in enumerate(columns))
                 wh.execute(sql.SQL("CREATE TABLE {} ({})").format(target, ddl))
-                with src.cursor().copy(sql.SQL("COPY ({}) TO STDOUT (FORMAT binary)").format(sql.SQL(select))) as cin, \
+                with src.cursor().copy(sql.SQL("COPY ({}) TO STDOUT (FORMAT binary)").format(select)) as cin, \
                         wh.cursor().copy(sql.SQL("COPY {} FROM STDIN (FORMAT binary)").format(target)) as cout:
                     for block in cin:
                         cout.write(block)
@@ -128,7 +113,7 @@ def direct(scale: float, prefix: str) -> dict:
     """The same asset functions, invoked without a Dagster run, in dependency order."""
     import dagster as dg
 
-    from smart_warehouse_assets.aggregates.assets import agg_daily_applications
+    from smart_warehouse_assets.aggregates.daily_applications import agg_daily_applications
     from smart_warehouse_assets.definitions import build_definitions
     from smart_warehouse_assets.dimensions.assets import dimension_assets
     from smart_warehouse_assets.facts.assets import fact_assets

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from smart_warehouse_assets.aggregates.assets import agg_daily_applications
+from smart_warehouse_assets.aggregates.daily_applications import agg_daily_applications
 from smart_warehouse_assets.catalog import table_metadata
 from smart_warehouse_assets.dimensions.assets import dimension_assets
 from smart_warehouse_assets.facts.assets import fact_assets

@@ -64,9 +64,9 @@ def column_lineage() -> dict[str, dict[str, list[tuple[str, str]]]]:
     """Per fact and aggregate table: column -> the (asset, column) pairs it is computed from,
     the same lineage each materialization records as ``dagster/column_lineage``."""
     from smart_warehouse_assets.aggregates.daily_applications import AGG_DAILY_APPLICATIONS
-    from smart_warehouse_assets.facts.definitions import (
-        FACT_APPLICATION_PROCESSING, FACT_ELIGIBILITY_SCORING, FACT_SERVICE_APPLICATIONS,
-    )
+    from smart_warehouse_assets.facts.application_processing import FACT_APPLICATION_PROCESSING
+    from smart_warehouse_assets.facts.eligibility_scoring import FACT_ELIGIBILITY_SCORING
+    from smart_warehouse_assets.facts.service_applications import FACT_SERVICE_APPLICATIONS
 
     loads = (FACT_SERVICE_APPLICATIONS, FACT_APPLICATION_PROCESSING, FACT_ELIGIBILITY_SCORING, AGG_DAILY_APPLICATIONS)
     return {f"public.{load.table}": load.lineage for load in loads}

@@ -7,7 +7,23 @@ group's decided applications and null when none is decided.
 
 from __future__ import annotations
 
-from smart_warehouse_assets.facts.load import DailyLoad
+from psycopg import sql
+
+from smart_warehouse_assets.facts.load import DailyLoad, daily_asset
+from smart_warehouse_assets.quality.rules import (
+    DATE,
+    DEPARTMENT,
+    SCHEME,
+    batch_recorded,
+    count_offending,
+    day_filter,
+    keys_resolve,
+    latest_partition_fresh,
+    per_day,
+    query_rows,
+    schema_matches_contract,
+)
+from smart_warehouse_assets.quality.spec import ERROR, Check
 
 AGG_DAILY_APPLICATIONS = DailyLoad(
     table="agg_daily_applications",
@@ -49,4 +65,64 @@ AGG_DAILY_APPLICATIONS = DailyLoad(
         "avg_processing_days": [("fact_service_applications", "processing_days")],
         "sla_compliance_rate": [("fact_service_applications", "sla_met")],
     },
+)
+
+_AGG_DIFF = """
+WITH expected AS ({select}),
+diff AS (
+    SELECT coalesce(a.date_key, e.date_key) AS date_key,
+           concat_ws('/', coalesce(a.date_key, e.date_key), coalesce(a.scheme_key, e.scheme_key),
+                     coalesce(a.department_key, e.department_key), coalesce(a.district, e.district)) AS grain
+    FROM (SELECT * FROM public.agg_daily_applications t WHERE {where}) a
+    FULL JOIN expected e USING (date_key, scheme_key, department_key, district)
+    WHERE a.date_key IS NULL OR e.date_key IS NULL
+       OR (a.applications_submitted, a.applications_approved, a.applications_rejected,
+           a.applications_pending, a.applications_withdrawn, a.amount_requested, a.amount_approved,
+           a.avg_processing_days, a.sla_compliance_rate)
+          IS DISTINCT FROM
+          (e.applications_submitted, e.applications_approved, e.applications_rejected,
+           e.applications_pending, e.applications_withdrawn, e.amount_requested, e.amount_approved,
+           e.avg_processing_days, e.sla_compliance_rate)
+)
+SELECT to_date(date_key::text, 'YYYYMMDD'), count(*), (array_agg(grain ORDER BY grain))[1:5] FROM diff GROUP BY 1
+"""
+
+
+def _aggregate_matches_fact() -> Check:
+    def evaluate(scope):
+        where, params = day_filter("date_key", scope)
+        params = params or {"first_key": 0, "last_key": 99_999_999}
+        expected_cols = sql.SQL(", ").join(map(sql.Identifier, AGG_DAILY_APPLICATIONS.columns))
+        select = sql.SQL("SELECT * FROM ({}) s ({})").format(sql.SQL(AGG_DAILY_APPLICATIONS.select), expected_cols)
+        query = sql.SQL(_AGG_DIFF).format(select=select, where=where)
+        return per_day(scope, query_rows(scope, query, params), "= 0 groups differ", lambda v: v == 0)
+
+    return Check(
+        "matches_fact_group_by",
+        "Each day of agg_daily_applications equals a GROUP BY of fact_service_applications for that day "
+        "(counts, amounts, average processing days, SLA compliance).",
+        ERROR, evaluate,
+    )
+
+
+# What guards it: judged on the days each load wrote.
+_AGG_GRAIN = "concat_ws('/', t.date_key, t.scheme_key, t.department_key, t.district)"
+CHECKS = [
+    keys_resolve("agg_daily_applications", "date_key",
+                 {"scheme_key": SCHEME, "department_key": DEPARTMENT, "date_key": DATE}, _AGG_GRAIN),
+    _aggregate_matches_fact(),
+    count_offending("avg_processing_days_non_negative", "avg_processing_days is never negative.",
+                    "agg_daily_applications", "date_key", "t.avg_processing_days < 0", _AGG_GRAIN),
+    batch_recorded("agg_daily_applications", "date_key", _AGG_GRAIN),
+    schema_matches_contract("agg_daily_applications"),
+    latest_partition_fresh("agg_daily_applications", "date_key"),
+]
+
+agg_daily_applications = daily_asset(
+    AGG_DAILY_APPLICATIONS,
+    deps=["fact_service_applications", "dim_citizen"],
+    group="aggregates",
+    checks=CHECKS,
+    description="Daily applications per submission day x scheme x department x applicant district: "
+    "volumes, outcomes, amounts, average processing days and SLA compliance.",
 )

@@ -12,7 +12,9 @@ from datetime import timedelta
 import dagster as dg
 from psycopg import sql
 
-from smart_warehouse_assets.batches import Batch, lock_asset
+from smart_warehouse_assets.asset_factory import LoadResult, warehouse_asset
+from smart_warehouse_assets.batches import Batch, lock_asset, open_batch
+from smart_warehouse_assets.catalog import table_metadata
 from smart_warehouse_assets.partition_metadata import DayFigures, count_days
 from smart_warehouse_assets.partitions import DayRange, day_range
 from smart_warehouse_assets.resources import PostgresResource
@@ -84,9 +86,6 @@ def daily_asset(
     load: DailyLoad, *, deps: list[str], group: str, description: str, checks: list
 ) -> dg.AssetsDefinition:
     """A daily-partitioned asset that replaces its range of days with ``load``."""
-    from smart_warehouse_assets.asset_factory import LoadResult, warehouse_asset
-    from smart_warehouse_assets.batches import open_batch
-    from smart_warehouse_assets.catalog import table_metadata
 
     def run(context: dg.AssetExecutionContext, days: DayRange | None):
         if days is None:

@@ -32,6 +32,8 @@ from psycopg import sql
 from smart_warehouse_assets.partitions import CHANGED_DAYS_TAG, compress, daily_partitions, parse_day
 from smart_warehouse_assets.resources import PostgresResource
 from smart_warehouse_assets.settings import DATABASES
+from smart_warehouse_assets.sources.registry import PREDICTIONS as PREDICTION_SOURCE
+from smart_warehouse_assets.sources.registry import REGISTRY, SERVICE_APPLICATIONS, PortalTable
 
 SETTLE = timedelta(minutes=1)
 WINDOW_TAG = "smart/watermark_window"
@@ -41,43 +43,10 @@ RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
 
 
-@dataclass(frozen=True)
-class Source:
-    """A portal table the warehouse reads, and what to re-materialize when it changes."""
-
-    portal: str  # key in settings.DATABASES
-    table: str
-    assets: tuple[str, ...]  # asset keys (user strings), upstream first
-    event: str | None = None  # event column: the IST day of a row is its fact partition
-    feeds: str = "true"  # which rows reach the warehouse (a constant SQL condition)
-
-    @property
-    def name(self) -> str:
-        return f"{DATABASES[self.portal].name}.{self.table}"
-
-    @property
-    def partitioned(self) -> bool:
-        return self.event is not None
-
-
-APPLICATIONS = Source(
-    "citizen", "service_applications", event="submitted_at",
-    assets=("staging/service_applications", "fact_service_applications", "agg_daily_applications"),
-)
-ACTIONS = Source(
-    "dept", "processing_actions", event="action_at",
-    assets=("staging/processing_actions", "fact_application_processing"),
-)
-PREDICTIONS = Source(
-    "aiml", "predictions", event="predicted_at", feeds="use_case_code = 'ELIGIBILITY_SCORING'",
-    assets=("staging/predictions", "fact_eligibility_scoring"),
-)
-SOURCES: tuple[Source, ...] = (
-    APPLICATIONS, ACTIONS, PREDICTIONS,
-    Source("citizen", "citizens", assets=("staging/citizens", "dim_citizen")),
-    Source("citizen", "schemes", assets=("staging/schemes", "dim_scheme")),
-    Source("dept", "departments", assets=("staging/departments", "dim_department")),
-)
+# The registry's tables that feed warehouse assets (ml_models is only joined to predictions:
+# a new model reaches the warehouse with the predictions that name it).
+SOURCES: tuple[PortalTable, ...] = tuple(e for e in REGISTRY if e.assets)
+APPLICATIONS, PREDICTIONS = SERVICE_APPLICATIONS, PREDICTION_SOURCE
 SOURCE_BY_NAME = {s.name: s for s in SOURCES}
 
 # Every warehouse asset a load can materialize, split by partitioning. dim_date is a
@@ -88,16 +57,16 @@ UNPARTITIONED_ASSETS: tuple[str, ...] = ("dim_date", *(a for s in SOURCES if not
 # A bound on the indexed column, not a FILTER clause: PostgreSQL answers it from the end of
 # the updated_at index instead of reading the table.
 _CURRENT = """
-SELECT max(updated_at) FROM public.{table} WHERE updated_at <= now() - %(settle)s AND {feeds}
+SELECT max(updated_at) FROM public.{table} t WHERE updated_at <= now() - %(settle)s AND {feeds}
 """
 _DAYS = """
 SELECT DISTINCT ({event} AT TIME ZONE 'Asia/Kolkata')::date
-FROM public.{table}
+FROM public.{table} t
 WHERE updated_at > coalesce(%(since)s::timestamptz, '-infinity') AND updated_at <= %(until)s
   AND {event} IS NOT NULL AND {feeds}
 """
 _CHANGED_ROWS = """
-SELECT count(*) FROM public.{table}
+SELECT count(*) FROM public.{table} t
 WHERE updated_at > coalesce(%(since)s::timestamptz, '-infinity') AND updated_at <= %(until)s AND {feeds}
 """
 _CHANGED_APPLICATIONS = """
@@ -108,7 +77,7 @@ WHERE updated_at > %(since)s AND updated_at <= %(until)s
 # the prediction's day although the prediction row itself did not change.
 _PREDICTION_DAYS_OF = """
 SELECT DISTINCT (predicted_at AT TIME ZONE 'Asia/Kolkata')::date
-FROM public.predictions WHERE application_id = ANY(%(apps)s) AND use_case_code = 'ELIGIBILITY_SCORING'
+FROM public.predictions t WHERE application_id = ANY(%(apps)s) AND {feeds}
 """
 _STORED = "SELECT source_database, source_table, watermark FROM public.etl_watermarks"
 _LOCK_STORED = """
@@ -127,11 +96,12 @@ VALUES (%(db)s, %(table)s, %(previous)s, %(watermark)s, %(since)s, %(run)s)
 """
 
 
-def _stmt(template: str, source: Source) -> sql.Composed:
+def _stmt(template: str, source: PortalTable) -> sql.Composed:
+    """A query on ``source`` (alias t) over the rows whose changes matter: its scope, deleted or not."""
     return sql.SQL(template).format(
         table=sql.Identifier(source.table),
         event=sql.Identifier(source.event) if source.event else sql.SQL("NULL"),
-        feeds=sql.SQL(source.feeds),
+        feeds=source.condition("scope", "t"),
     )
 
 
@@ -204,7 +174,8 @@ def changed_days(
             apps = [a for (a,) in conn.execute(_CHANGED_APPLICATIONS, {"since": apps_since, "until": apps_until})]
         if apps:
             with portals[PREDICTIONS.portal].connect() as conn:
-                days[PREDICTIONS.name] |= {d for (d,) in conn.execute(_PREDICTION_DAYS_OF, {"apps": apps})}
+                query = _stmt(_PREDICTION_DAYS_OF, PREDICTIONS)
+                days[PREDICTIONS.name] |= {d for (d,) in conn.execute(query, {"apps": apps})}
     return {asset: set(days[s.name]) for s in SOURCES if s.partitioned for asset in s.assets}
 
 

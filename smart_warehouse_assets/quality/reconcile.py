@@ -8,26 +8,13 @@ missing or extra keys of that day are fetched from both sides, so the verdict na
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
 from decimal import Decimal
 
 from psycopg import sql
 
 from smart_warehouse_assets.partitions import DayRange
 from smart_warehouse_assets.quality.spec import ERROR, Check, CheckScope, Observation
-
-
-@dataclass(frozen=True)
-class Reconciliation:
-    fact: str
-    date_key: str
-    natural_key: str
-    portal: str
-    source_database: str
-    source_table: str
-    source_where: str  # the fact's grain in the portal, beyond the event window
-    event: str  # the portal's event column
-    amount: str | None  # a column whose sum must also agree (fact and payload share the name)
+from smart_warehouse_assets.sources.registry import PortalTable
 
 
 _SOURCE = """
@@ -57,7 +44,10 @@ WHERE source_database = %(db)s AND source_table = %(src)s AND partition_date = %
 """
 
 
-def reconciliation_check(r: Reconciliation) -> Check:
+def reconciliation_check(entry: PortalTable) -> Check:
+    """The entry's rows per day (those that feed the warehouse) against its fact's rows."""
+    r = entry.reconcile
+
     def evaluate(scope: CheckScope) -> list[Observation]:
         amount = sql.Identifier(r.amount) if r.amount else sql.SQL("0")
         with scope.warehouse.connect() as wh:
@@ -70,15 +60,15 @@ def reconciliation_check(r: Reconciliation) -> Check:
             if days is None:
                 return []
             span = {"first": days.first, "last": days.last, "first_key": days.first_key,
-                    "last_key": days.last_key, "db": r.source_database, "src": r.source_table}
+                    "last_key": days.last_key, "db": entry.source_database, "src": entry.table}
             loaded = {d: (n, s) for d, n, s in wh.execute(sql.SQL(_LOADED).format(
                 dk=sql.Identifier(r.date_key), amount=amount, fact=sql.Identifier(r.fact)), span)}
             rejected = {d: (n, s) for d, n, s in wh.execute(sql.SQL(_QUARANTINED).format(
                 amount_name=sql.Literal(r.amount or "-")), span)}
-        grain = sql.SQL(r.source_where)
-        with scope.portals[r.portal].connect() as src:
+        with scope.portals[entry.portal].connect() as src:
             source = {d: (n, s) for d, n, s in src.execute(sql.SQL(_SOURCE).format(
-                event=sql.Identifier(r.event), amount=amount, table=sql.Identifier(r.source_table), grain=grain),
+                event=sql.Identifier(entry.event), amount=amount, table=sql.Identifier(entry.table),
+                grain=entry.feeds("t")),
                 {"start": days.start, "end": days.end})}
         out = []
         for day in days.days():
@@ -88,31 +78,31 @@ def reconciliation_check(r: Reconciliation) -> Check:
             ok = diff == 0 and amount_diff == 0
             detail = (f"source {sn} rows = loaded {ln} + quarantined {qn}"
                       + (f"; {r.amount} source {ss} vs loaded {ls} + quarantined {qs}" if r.amount else ""))
-            sample = [] if ok else _difference(scope, r, day, days)
+            sample = [] if ok else _difference(scope, entry, day)
             out.append(Observation(day, abs(diff) if diff else abs(amount_diff), "= 0 rows and amounts apart",
                                    ok, ERROR, sample, detail))
         return out
 
     return Check(
         "reconciles_with_source",
-        f"Per day, rows of {r.source_database}.{r.source_table} = rows loaded into {r.fact} + rows "
+        f"Per day, rows of {entry.name} = rows loaded into {r.fact} + rows "
         "quarantined" + (f", and the sums of {r.amount} agree" if r.amount else "")
         + ": proves nothing was lost or doubled on the way.",
-        ERROR, evaluate, needs_portals=(r.portal,),
+        ERROR, evaluate, needs_portals=(entry.portal,),
     )
 
 
-def _difference(scope: CheckScope, r: Reconciliation, day, days) -> list[str]:
+def _difference(scope: CheckScope, entry: PortalTable, day) -> list[str]:
     """Keys present on one side only for ``day`` (a few), to name in the verdict."""
-    one = DayRange(day, day)
-    with scope.portals[r.portal].connect() as src:
+    r, one = entry.reconcile, DayRange(day, day)
+    with scope.portals[entry.portal].connect() as src:
         source = {k for (k,) in src.execute(sql.SQL(_SOURCE_KEYS).format(
-            pk=sql.Identifier(r.natural_key), table=sql.Identifier(r.source_table),
-            grain=sql.SQL(r.source_where), event=sql.Identifier(r.event)), {"start": one.start, "end": one.end})}
+            pk=sql.Identifier(r.natural_key), table=sql.Identifier(entry.table),
+            grain=entry.feeds("t"), event=sql.Identifier(entry.event)), {"start": one.start, "end": one.end})}
     with scope.warehouse.connect() as wh:
         ours = [k for (k,) in wh.execute(sql.SQL(_WAREHOUSE_KEYS).format(
             pk=sql.Identifier(r.natural_key), fact=sql.Identifier(r.fact), dk=sql.Identifier(r.date_key)),
-            {"key": one.first_key, "db": r.source_database, "src": r.source_table, "day": day})]
+            {"key": one.first_key, "db": entry.source_database, "src": entry.table, "day": day})]
     missing = sorted(source - set(ours))
     extra = sorted(set(ours) - source)
     doubled = sorted(k for k, n in Counter(ours).items() if n > 1)

@@ -19,6 +19,11 @@ from smart_warehouse_assets.quality.contract import CONTRACT_COLUMNS, CONTRACT_C
 from smart_warehouse_assets.quality.spec import ERROR, WARN, Check, CheckScope, Observation
 
 Ident = sql.Identifier
+# Dimensions a fact's keys resolve to (keys_resolve): (table, key column).
+DATE = ("dim_date", "date_key")
+CITIZEN = ("dim_citizen", "citizen_key")
+SCHEME = ("dim_scheme", "scheme_key")
+DEPARTMENT = ("dim_department", "department_key")
 DAY = sql.SQL("to_date({}::text, 'YYYYMMDD')")
 
 

@@ -1,4 +1,4 @@
-"""Staging assets: one per portal table the warehouse reads.
+"""Staging assets: one per portal table of the registry that is extracted.
 
 Dimension sources are extracted in full; event sources for the IST days of the run's
 partition range (a backfill of a year is one run and one extraction).
@@ -13,28 +13,21 @@ from smart_warehouse_assets.catalog import table_metadata
 from smart_warehouse_assets.partition_metadata import count_days
 from smart_warehouse_assets.partitions import day_range
 from smart_warehouse_assets.quality import suite
-from smart_warehouse_assets.sources.portal_tables import source_key
-from smart_warehouse_assets.staging.extract import SourceExtract, extract
-from smart_warehouse_assets.staging.sources import DIMENSION_SOURCES, EVENT_SOURCES
+from smart_warehouse_assets.sources.registry import STAGED, PortalTable, lookup_entry
+from smart_warehouse_assets.staging.extract import extract
 
 
-def staging_key(spec: SourceExtract) -> dg.AssetKey:
-    return dg.AssetKey(["staging", spec.staging_table])
-
-
-def _build(spec: SourceExtract) -> dg.AssetsDefinition:
-    portals = (spec.source_key, *(lk.source_key for lk in spec.lookups))
-    deps = [source_key(spec.source_key, spec.source_table)]
-    deps += [source_key(lk.source_key, "service_applications") for lk in spec.lookups]
-    if spec.staging_table == "predictions":
-        deps.append(source_key("aiml", "ml_models"))
-    scope = "for the IST days of the partition range" if spec.partitioned else "in full"
+def _build(entry: PortalTable) -> dg.AssetsDefinition:
+    spec = entry.staging
+    portals = tuple(dict.fromkeys((entry.portal, *(lk.source_key for lk in spec.lookups))))
+    deps = [entry.key, *(lookup_entry(ref).key for ref in entry.joined)]
+    scope = "for the IST days of the partition range" if entry.partitioned else "in full"
 
     def load(context: dg.AssetExecutionContext, days):
         warehouse = context.resources.warehouse
         sources = {p: getattr(context.resources, f"{p}_db") for p in portals}
         with open_batch(context, warehouse, days) as batch:
-            extract(spec, sources, warehouse, batch, days, context.asset_key.to_user_string())
+            extract(entry, sources, warehouse, batch, days, context.asset_key.to_user_string())
         table = sql.SQL("staging.{}").format(sql.Identifier(spec.staging_table))
         with warehouse.connect() as conn:
             total = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(table)).fetchone()[0]
@@ -42,7 +35,7 @@ def _build(spec: SourceExtract) -> dg.AssetsDefinition:
                 count_days(conn, table, "partition_date", day_range(context), batch.batch_id, batch.per_day,
                            date_key=False)
         context.log.info(
-            f"{spec.source_table} {days.label if days else '(full)'}: extracted {batch.rows_extracted}, "
+            f"{entry.table} {days.label if days else '(full)'}: extracted {batch.rows_extracted}, "
             f"staged {batch.rows_loaded}, quarantined {batch.rows_rejected}"
         )
         # A partitioned load's counts go on each day's own event (partition_metadata).
@@ -50,17 +43,17 @@ def _build(spec: SourceExtract) -> dg.AssetsDefinition:
         return LoadResult(batch, metadata)
 
     return warehouse_asset(
-        key=staging_key(spec),
-        description=f"{spec.source_database}.{spec.source_table} extracted {scope}, validated and cleaned. "
+        key=entry.staging_key,
+        description=f"{entry.name} extracted {scope}, validated and cleaned. "
         "Rows breaking a contract rule go to staging.rejected_rows with their reason.",
         group="staging",
         deps=deps,
         checks=suite.STAGING[spec.staging_table],
         load=load,
         metadata=table_metadata(f"staging.{spec.staging_table}"),
-        partitioned=spec.partitioned,
+        partitioned=entry.partitioned,
         resource_keys=frozenset(f"{p}_db" for p in portals),
     )
 
 
-staging_assets = [_build(spec) for spec in (*DIMENSION_SOURCES, *EVENT_SOURCES)]
+staging_assets = [_build(entry) for entry in STAGED]

@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 import psycopg
 from psycopg import sql
@@ -21,36 +20,7 @@ from smart_warehouse_assets.batches import Batch, lock_asset
 from smart_warehouse_assets.partition_metadata import DayFigures
 from smart_warehouse_assets.partitions import DayRange
 from smart_warehouse_assets.resources import PostgresResource, copy_between
-from smart_warehouse_assets.settings import DATABASES
-
-
-@dataclass(frozen=True)
-class Lookup:
-    """Columns fetched from another portal for the keys in the landing table."""
-
-    source_key: str  # which portal
-    key_column: str  # column of the landing table holding the keys (uuid)
-    landing_ddl: str  # columns of the look-up table (first one is the key)
-    select: str  # SQL on that portal; joins the temporary table "lookup_keys (id uuid)"
-
-
-@dataclass(frozen=True)
-class SourceExtract:
-    staging_table: str  # table in schema staging
-    source_key: str  # portal key in settings.DATABASES
-    source_table: str
-    pk: str
-    landing_ddl: str  # "col type, ..." in the order of ``select``
-    select: str  # SQL on the portal; event sources use %(start)s and %(end)s
-    checked: str  # SELECT over "land l" (and look-ups) adding reject_reason and partition_date
-    stage: str  # SELECT over "checked c" giving the staging columns except etl_batch_id
-    stage_columns: tuple[str, ...]
-    partitioned: bool = True
-    lookups: tuple[Lookup, ...] = field(default_factory=tuple)
-
-    @property
-    def source_database(self) -> str:
-        return DATABASES[self.source_key].name
+from smart_warehouse_assets.sources.registry import Lookup, PortalTable
 
 
 def _column_names(ddl: str) -> list[str]:
@@ -64,12 +34,13 @@ def _temp_table(conn: psycopg.Connection, name: str, ddl: str) -> None:
     )
 
 
-def _land(spec: SourceExtract, source: PostgresResource, wh: psycopg.Connection, days: DayRange | None) -> int:
-    _temp_table(wh, "land", spec.landing_ddl)
+def _land(entry: PortalTable, source: PostgresResource, wh: psycopg.Connection, days: DayRange | None) -> int:
+    landing = entry.staging.landing_ddl
+    _temp_table(wh, "land", landing)
     params = {"start": days.start, "end": days.end} if days else None
     with source.connect() as src:
         src.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-        return copy_between(src, sql.SQL(spec.select), wh, sql.Identifier("land"), _column_names(spec.landing_ddl), params)
+        return copy_between(src, entry.extraction(), wh, sql.Identifier("land"), _column_names(landing), params)
 
 
 def _look_up(lookup: Lookup, source: PostgresResource, wh: psycopg.Connection, name: str) -> None:
@@ -114,7 +85,7 @@ SET batch_id = EXCLUDED.batch_id, partition_key = EXCLUDED.partition_key,
 
 
 def extract(
-    spec: SourceExtract,
+    entry: PortalTable,
     sources: dict[str, PostgresResource],
     warehouse: PostgresResource,
     batch: Batch,
@@ -122,16 +93,17 @@ def extract(
     asset_key: str,
 ) -> Batch:
     """Run the whole extraction for ``days`` (or in full); counts land on ``batch``."""
+    spec = entry.staging
     with warehouse.transaction() as wh:
-        batch.rows_extracted = _land(spec, sources[spec.source_key], wh, days)
+        batch.rows_extracted = _land(entry, sources[entry.portal], wh, days)
         for i, lookup in enumerate(spec.lookups):
             _look_up(lookup, sources[lookup.source_key], wh, f"lookup_{i}")
         wh.execute(sql.SQL("CREATE TEMP TABLE checked ON COMMIT DROP AS {}").format(sql.SQL(spec.checked)))
 
         lock_asset(wh, asset_key)
-        names = {"db": spec.source_database, "table": spec.source_table, "batch": batch.batch_id}
+        names = {"db": entry.source_database, "table": entry.table, "batch": batch.batch_id}
         target = sql.Identifier(spec.staging_table)
-        if spec.partitioned:
+        if entry.partitioned:
             span = {"first": days.first, "last": days.last}
             wh.execute(sql.SQL(_DELETE_STAGED_DAYS).format(target), span)
             wh.execute(_DELETE_REJECTED_DAYS, names | span)
@@ -141,7 +113,7 @@ def extract(
         batch.rows_rejected = wh.execute(
             sql.SQL(_QUARANTINE).format(pk=sql.Identifier(spec.pk)), names
         ).rowcount
-        if spec.partitioned:
+        if entry.partitioned:
             for day, extracted, rejected in wh.execute(_PER_DAY).fetchall():
                 batch.per_day[day] = DayFigures(extracted=extracted, rejected=rejected)
 

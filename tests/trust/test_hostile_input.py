@@ -121,7 +121,7 @@ _VALUE_SQL = re.compile(
 def test_no_sql_is_built_from_values_with_string_formatting():
     """Statements are constants or psycopg.sql compositions; values are always parameters.
     (A few constants are assembled from other constants with f-strings at import time, e.g.
-    facts/definitions.py; no value from a run, a setting or a row takes that path.)"""
+    the facts' SELECTs in facts/*.py; no value from a run, a setting or a row takes that path.)"""
     offenders = [f"{path.relative_to(PACKAGE)}:{n}" for path in sorted(PACKAGE.rglob("*.py"))
                  for n, line in enumerate(path.read_text().splitlines(), start=1) if _VALUE_SQL.search(line)]
     assert offenders == []

@@ -1,0 +1,460 @@
+"""Every portal table the warehouse reads, once: the list the rest is built from.
+
+An entry says where the table lives and what it is, which of its columns the warehouse
+reads, which rows feed it (``scope``: the rows of interest at all; ``live``: minus the
+soft-deleted), the event column whose IST day is a row's partition, how it is extracted and
+checked on the way in (``staging``), which warehouse assets it feeds and how the fact it
+feeds reconciles with it. Built from these entries: the source assets and their lineage
+(sources/portal_tables.py), the staging assets (staging/assets.py), the change plans
+(operations/changes.py), the reconciliation and quarantine checks (quality/suite.py) and
+the benchmark's floor. tests/foundation/test_registry.py proves every entry is wired
+everywhere it must be. Adding a portal table is one entry here plus its staging DDL.
+
+Row conditions are SQL on a table alias written ``{t}``; they are constants of this module,
+never values from outside.
+
+Personal data stops at the portal: the selects name only the columns the warehouse needs,
+and citizens are read through the portal's view ``citizens_for_warehouse``, which has no
+personal column and gives a birth year, never a date of birth. Each ``checked`` query gives
+a row the first contract rule it breaks (unknown status, negative amount, missing key,
+timestamp in the future, decision before submission) as ``reject_reason``; null means it
+flows on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import dagster as dg
+from psycopg import sql
+
+from smart_warehouse_assets.settings import DATABASES
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """Columns fetched from another portal table for the keys in the landing table."""
+
+    source_key: str  # which portal
+    source_table: str
+    key_column: str  # column of the landing table holding the keys (uuid)
+    landing_ddl: str  # columns of the look-up table (first one is the key)
+    select: str  # SQL on that portal; joins the temporary table "lookup_keys (id uuid)"
+
+
+@dataclass(frozen=True)
+class Staging:
+    """How the rows are landed, judged and cleaned into ``staging.<staging_table>``."""
+
+    staging_table: str
+    pk: str
+    landing_ddl: str  # "col type, ..." in the order of ``select``
+    # SQL on the portal with {feeds} (the entry's rows, alias t); event sources also bound
+    # their event column by %(start)s and %(end)s.
+    select: str
+    checked: str  # SELECT over "land l" (and look-ups) adding reject_reason and partition_date
+    stage: str  # SELECT over "checked c" giving the staging columns except etl_batch_id
+    stage_columns: tuple[str, ...]
+    lookups: tuple[Lookup, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class Reconcile:
+    """The fact whose rows per day must equal this table's rows (loaded plus quarantined)."""
+
+    fact: str
+    date_key: str
+    natural_key: str
+    amount: str | None  # a column whose sum must also agree (fact and payload share the name)
+
+
+@dataclass(frozen=True)
+class PortalTable:
+    portal: str  # key in settings.DATABASES
+    table: str
+    description: str
+    columns: tuple[str, ...]  # the columns the warehouse reads, of ``relation``
+    event: str | None = None  # its IST day is the row's partition (None: read in full)
+    scope: str = "true"  # rows of interest at all; a change to one matters, deleted or not
+    live: str = "true"  # of those, the rows that are not soft-deleted
+    staging: Staging | None = None  # None: read only through another entry's join
+    assets: tuple[str, ...] = ()  # warehouse assets it feeds, upstream first (user strings)
+    joined: tuple[str, ...] = ()  # other portal tables its extraction joins, as "portal.table"
+    reconcile: Reconcile | None = None
+    view: str | None = None  # the portal's view the warehouse reads instead of the table
+
+    @property
+    def relation(self) -> str:
+        return self.view or self.table
+
+    @property
+    def name(self) -> str:
+        return f"{DATABASES[self.portal].name}.{self.table}"
+
+    @property
+    def source_database(self) -> str:
+        return DATABASES[self.portal].name
+
+    @property
+    def key(self) -> dg.AssetKey:
+        return dg.AssetKey([self.source_database, self.table])
+
+    @property
+    def partitioned(self) -> bool:
+        return self.event is not None
+
+    @property
+    def staging_key(self) -> dg.AssetKey:
+        assert self.staging is not None, self.name
+        return dg.AssetKey(["staging", self.staging.staging_table])
+
+    def condition(self, which: str, alias: str = "t") -> sql.Composed:
+        """One of the entry's row conditions, on ``alias``."""
+        return sql.SQL(getattr(self, which)).format(t=sql.Identifier(alias))
+
+    def feeds(self, alias: str = "t") -> sql.Composed:
+        """The rows that reach the warehouse: in scope, live, and with an event time."""
+        parts = [self.condition("scope", alias), self.condition("live", alias)]
+        if self.event:
+            parts.append(sql.SQL("{}.{} IS NOT NULL").format(sql.Identifier(alias), sql.Identifier(self.event)))
+        return sql.SQL(" AND ").join(sql.SQL("({})").format(p) for p in parts)
+
+    def extraction(self) -> sql.Composed:
+        """The staging select with this entry's rows filled in."""
+        assert self.staging is not None, self.name
+        return sql.SQL(self.staging.select).format(feeds=self.feeds("t"), live_p=self.condition("live", "p"))
+
+    def floor(self) -> sql.Composed:
+        """What the warehouse reads of this table, moved as is: the benchmark's floor."""
+        return sql.SQL("SELECT {} FROM public.{} t WHERE {}").format(
+            sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(c)) for c in self.columns),
+            sql.Identifier(self.relation), self.feeds("t"))
+
+
+NOT_DELETED = "{t}.status <> 'deleted'"
+
+# Gender arrives in several vocabularies (male/M/MALE, female/F, other/T/X); one comes out.
+_GENDER = """
+CASE lower(btrim(c.gender))
+    WHEN 'male' THEN 'male' WHEN 'm' THEN 'male'
+    WHEN 'female' THEN 'female' WHEN 'f' THEN 'female'
+    WHEN 'other' THEN 'other' WHEN 'o' THEN 'other' WHEN 't' THEN 'other'
+    WHEN 'x' THEN 'other' WHEN 'transgender' THEN 'other'
+    ELSE 'unknown'
+END
+"""
+
+CITIZENS = PortalTable(
+    "citizen", "citizens",
+    "Registered citizens (holds personal data; the warehouse reads only non-personal columns, "
+    "through the view citizens_for_warehouse).",
+    columns=("citizen_id", "gender", "birth_year", "city", "district", "state", "status", "created_at",
+             "updated_at"),
+    view="citizens_for_warehouse",
+    assets=("staging/citizens", "dim_citizen"),
+    staging=Staging(
+        staging_table="citizens",
+        pk="citizen_id",
+        landing_ddl="citizen_id uuid, gender text, birth_year integer, city text, district text, "
+        "state text, status text, created_at timestamptz, updated_at timestamptz",
+        select="""
+            SELECT t.citizen_id, t.gender, t.birth_year, t.city, t.district, t.state, t.status,
+                   t.created_at, t.updated_at
+            FROM public.citizens_for_warehouse t WHERE {feeds}
+        """,
+        checked="""
+            SELECT l.*,
+                   CASE WHEN l.citizen_id IS NULL THEN 'missing key: citizen_id'
+                        WHEN l.created_at > now() OR l.updated_at > now() THEN 'timestamp in the future'
+                   END AS reject_reason,
+                   NULL::date AS partition_date,
+                   btrim(regexp_replace(l.district, '\\s+', ' ', 'g')) AS district_spelled
+            FROM land l
+        """,
+        # A district is spelled the way most rows spell it, preferring a mixed-case spelling,
+        # so '  pune ' and 'PUNE' become 'Pune' without a hard-coded list of districts.
+        stage="""
+            WITH spellings AS (
+                SELECT DISTINCT ON (lower(district_spelled)) lower(district_spelled) AS k,
+                       CASE WHEN district_spelled IN (lower(district_spelled), upper(district_spelled))
+                            THEN initcap(district_spelled) ELSE district_spelled END AS best
+                FROM (SELECT district_spelled, count(*) AS n FROM checked
+                      WHERE reject_reason IS NULL AND district_spelled <> '' GROUP BY 1) s
+                ORDER BY lower(district_spelled),
+                         district_spelled IN (lower(district_spelled), upper(district_spelled)),
+                         n DESC, district_spelled
+            )
+            SELECT c.citizen_id, """ + _GENDER + """, c.birth_year, nullif(btrim(c.city), ''),
+                   sp.best, nullif(btrim(c.state), ''), c.status, c.created_at, c.updated_at
+            FROM checked c LEFT JOIN spellings sp ON sp.k = lower(c.district_spelled)
+            WHERE c.reject_reason IS NULL
+        """,
+        stage_columns=("citizen_id", "gender", "birth_year", "city", "district", "state", "status",
+                       "created_at", "updated_at"),
+    ),
+)
+
+SCHEMES = PortalTable(
+    "citizen", "schemes", "Government schemes citizens can apply for, each owned by a department code.",
+    columns=("scheme_id", "scheme_code", "scheme_name", "category", "department_code", "benefit_amount",
+             "sla_days", "status", "created_at", "updated_at"),
+    assets=("staging/schemes", "dim_scheme"),
+    staging=Staging(
+        staging_table="schemes",
+        pk="scheme_id",
+        landing_ddl="scheme_id uuid, scheme_code text, scheme_name text, category text, "
+        "department_code text, benefit_amount numeric(12,2), sla_days integer, status text, "
+        "created_at timestamptz, updated_at timestamptz",
+        select="""
+            SELECT t.scheme_id, t.scheme_code, t.scheme_name, t.category, t.department_code,
+                   t.benefit_amount, t.sla_days, t.status, t.created_at, t.updated_at
+            FROM public.schemes t WHERE {feeds}
+        """,
+        checked="""
+            SELECT l.*,
+                   CASE WHEN l.scheme_id IS NULL OR nullif(btrim(l.scheme_code), '') IS NULL
+                            THEN 'missing key: scheme_code'
+                        WHEN l.benefit_amount < 0 THEN 'negative amount: benefit_amount'
+                        WHEN l.created_at > now() OR l.updated_at > now() THEN 'timestamp in the future'
+                   END AS reject_reason,
+                   NULL::date AS partition_date
+            FROM land l
+        """,
+        stage="""
+            SELECT c.scheme_id, upper(btrim(c.scheme_code)), btrim(c.scheme_name), lower(btrim(c.category)),
+                   nullif(upper(btrim(c.department_code)), ''), c.benefit_amount, c.sla_days, c.status,
+                   c.created_at, c.updated_at
+            FROM checked c WHERE c.reject_reason IS NULL
+        """,
+        stage_columns=("scheme_id", "scheme_code", "scheme_name", "category", "department_code",
+                       "benefit_amount", "sla_days", "status", "created_at", "updated_at"),
+    ),
+)
+
+SERVICE_APPLICATIONS = PortalTable(
+    "citizen", "service_applications", "Applications for schemes and their lifecycle (draft to decision).",
+    columns=("application_id", "application_number", "citizen_id", "scheme_id", "status", "channel",
+             "submitted_at", "decided_at", "amount_requested", "amount_approved", "updated_at"),
+    event="submitted_at",  # a draft has none: it is not an application yet
+    assets=("staging/service_applications", "fact_service_applications", "agg_daily_applications"),
+    reconcile=Reconcile("fact_service_applications", "submitted_date_key", "application_id", "amount_requested"),
+    staging=Staging(
+        staging_table="service_applications",
+        pk="application_id",
+        landing_ddl="application_id uuid, application_number text, citizen_id uuid, scheme_id uuid, "
+        "status text, channel text, submitted_at timestamptz, decided_at timestamptz, "
+        "amount_requested numeric(12,2), amount_approved numeric(12,2), updated_at timestamptz",
+        select="""
+            SELECT t.application_id, t.application_number, t.citizen_id, t.scheme_id, t.status, t.channel,
+                   t.submitted_at, t.decided_at, t.amount_requested, t.amount_approved, t.updated_at
+            FROM public.service_applications t
+            WHERE {feeds} AND t.submitted_at >= %(start)s AND t.submitted_at < %(end)s
+        """,
+        checked="""
+            SELECT l.*,
+                   CASE WHEN l.citizen_id IS NULL THEN 'missing key: citizen_id'
+                        WHEN l.scheme_id IS NULL THEN 'missing key: scheme_id'
+                        WHEN l.status IS NULL OR l.status NOT IN
+                             ('submitted', 'under_review', 'approved', 'rejected', 'withdrawn')
+                            THEN 'unknown status: ' || coalesce(l.status, 'null')
+                        WHEN l.amount_requested < 0 OR l.amount_approved < 0 THEN 'negative amount'
+                        WHEN l.submitted_at > now() OR l.decided_at > now() THEN 'timestamp in the future'
+                        WHEN l.decided_at < l.submitted_at THEN 'decision before submission'
+                        WHEN l.status IN ('approved', 'rejected') AND l.decided_at IS NULL
+                            THEN 'decided without a decision time'
+                   END AS reject_reason,
+                   (l.submitted_at AT TIME ZONE 'Asia/Kolkata')::date AS partition_date
+            FROM land l
+        """,
+        stage="""
+            SELECT c.application_id, btrim(c.application_number), c.citizen_id, c.scheme_id, c.status,
+                   lower(btrim(c.channel)), c.submitted_at,
+                   CASE WHEN c.status IN ('approved', 'rejected') THEN c.decided_at END,
+                   c.amount_requested, c.amount_approved, c.updated_at, c.partition_date
+            FROM checked c WHERE c.reject_reason IS NULL
+        """,
+        stage_columns=("application_id", "application_number", "citizen_id", "scheme_id", "status",
+                       "channel", "submitted_at", "decided_at", "amount_requested", "amount_approved",
+                       "updated_at", "partition_date"),
+    ),
+)
+
+DEPARTMENTS = PortalTable(
+    "dept", "departments", "Departments and offices as a hierarchy (state, department, district office).",
+    columns=("department_id", "department_code", "department_name", "parent_department_id", "department_type",
+             "district", "status", "created_at", "updated_at"),
+    assets=("staging/departments", "dim_department"),
+    staging=Staging(
+        staging_table="departments",
+        pk="department_id",
+        landing_ddl="department_id uuid, department_code text, department_name text, "
+        "parent_department_id uuid, department_type text, district text, status text, "
+        "created_at timestamptz, updated_at timestamptz",
+        select="""
+            SELECT t.department_id, t.department_code, t.department_name, t.parent_department_id,
+                   t.department_type, t.district, t.status, t.created_at, t.updated_at
+            FROM public.departments t WHERE {feeds}
+        """,
+        checked="""
+            SELECT l.*,
+                   CASE WHEN l.department_id IS NULL OR nullif(btrim(l.department_code), '') IS NULL
+                            THEN 'missing key: department_code'
+                        WHEN l.created_at > now() OR l.updated_at > now() THEN 'timestamp in the future'
+                   END AS reject_reason,
+                   NULL::date AS partition_date
+            FROM land l
+        """,
+        stage="""
+            SELECT c.department_id, upper(btrim(c.department_code)), btrim(c.department_name),
+                   c.parent_department_id, c.department_type, nullif(btrim(c.district), ''), c.status,
+                   c.created_at, c.updated_at
+            FROM checked c WHERE c.reject_reason IS NULL
+        """,
+        stage_columns=("department_id", "department_code", "department_name", "parent_department_id",
+                       "department_type", "district", "status", "created_at", "updated_at"),
+    ),
+)
+
+_APPLICATION_OF_ACTION = Lookup(
+    source_key="citizen",
+    source_table="service_applications",
+    key_column="application_id",
+    landing_ddl="application_id uuid, scheme_id uuid, submitted_at timestamptz",
+    select="""
+        SELECT sa.application_id, sa.scheme_id, sa.submitted_at
+        FROM public.service_applications sa JOIN lookup_keys k ON k.id = sa.application_id
+    """,
+)
+
+PROCESSING_ACTIONS = PortalTable(
+    "dept", "processing_actions", "Steps officers take on applications, in order.",
+    columns=("action_id", "application_id", "department_id", "action_type", "action_at", "step_number",
+             "updated_at"),
+    event="action_at",
+    live=NOT_DELETED,
+    assets=("staging/processing_actions", "fact_application_processing"),
+    joined=("citizen.service_applications",),
+    reconcile=Reconcile("fact_application_processing", "action_date_key", "action_id", None),
+    staging=Staging(
+        staging_table="processing_actions",
+        pk="action_id",
+        landing_ddl="action_id uuid, application_id uuid, department_id uuid, action_type text, "
+        "action_at timestamptz, step_number integer, previous_action_at timestamptz, "
+        "updated_at timestamptz",
+        # The previous (live) action may lie on any earlier day, so it is found in the portal.
+        select="""
+            SELECT t.action_id, t.application_id, t.department_id, t.action_type, t.action_at,
+                   t.step_number,
+                   (SELECT max(p.action_at) FROM public.processing_actions p
+                    WHERE p.application_id = t.application_id AND {live_p}
+                      AND (p.action_at, p.step_number) < (t.action_at, t.step_number)),
+                   t.updated_at
+            FROM public.processing_actions t
+            WHERE {feeds} AND t.action_at >= %(start)s AND t.action_at < %(end)s
+        """,
+        lookups=(_APPLICATION_OF_ACTION,),
+        checked="""
+            SELECT l.*, k.scheme_id AS application_scheme_id, k.submitted_at AS application_submitted_at,
+                   CASE WHEN l.application_id IS NULL THEN 'missing key: application_id'
+                        WHEN l.department_id IS NULL THEN 'missing key: department_id'
+                        WHEN l.action_at > now() THEN 'timestamp in the future'
+                   END AS reject_reason,
+                   (l.action_at AT TIME ZONE 'Asia/Kolkata')::date AS partition_date
+            FROM land l LEFT JOIN lookup_0 k ON k.application_id = l.application_id
+        """,
+        stage="""
+            SELECT c.action_id, c.application_id, c.department_id, c.action_type, c.action_at,
+                   c.step_number, c.previous_action_at, c.application_scheme_id,
+                   c.application_submitted_at, c.updated_at, c.partition_date
+            FROM checked c WHERE c.reject_reason IS NULL
+        """,
+        stage_columns=("action_id", "application_id", "department_id", "action_type", "action_at",
+                       "step_number", "previous_action_at", "application_scheme_id",
+                       "application_submitted_at", "updated_at", "partition_date"),
+    ),
+)
+
+ML_MODELS = PortalTable(
+    "aiml", "ml_models", "Registered ML models and their versions (joined to each prediction).",
+    columns=("model_id", "model_name", "model_version"),
+)
+
+_APPLICATION_OF_PREDICTION = Lookup(
+    source_key="citizen",
+    source_table="service_applications",
+    key_column="application_id",
+    landing_ddl="application_id uuid, status text",
+    select="""
+        SELECT sa.application_id, sa.status
+        FROM public.service_applications sa JOIN lookup_keys k ON k.id = sa.application_id
+    """,
+)
+
+PREDICTIONS = PortalTable(
+    "aiml", "predictions", "Model predictions; the eligibility-scoring ones feed the warehouse.",
+    columns=("prediction_id", "application_id", "citizen_id", "scheme_id", "model_id", "eligibility_score",
+             "confidence_score", "predicted_label", "predicted_at", "updated_at"),
+    event="predicted_at",
+    scope="{t}.use_case_code = 'ELIGIBILITY_SCORING'",
+    live=NOT_DELETED,
+    assets=("staging/predictions", "fact_eligibility_scoring"),
+    joined=("aiml.ml_models", "citizen.service_applications"),
+    reconcile=Reconcile("fact_eligibility_scoring", "prediction_date_key", "prediction_id", "eligibility_score"),
+    staging=Staging(
+        staging_table="predictions",
+        pk="prediction_id",
+        landing_ddl="prediction_id uuid, application_id uuid, citizen_id uuid, scheme_id uuid, "
+        "model_name text, model_version text, eligibility_score numeric(5,4), "
+        "confidence_score numeric(5,4), predicted_label text, predicted_at timestamptz, "
+        "updated_at timestamptz",
+        select="""
+            SELECT t.prediction_id, t.application_id, t.citizen_id, t.scheme_id, m.model_name,
+                   m.model_version, t.eligibility_score, t.confidence_score, t.predicted_label,
+                   t.predicted_at, t.updated_at
+            FROM public.predictions t JOIN public.ml_models m ON m.model_id = t.model_id
+            WHERE {feeds} AND t.predicted_at >= %(start)s AND t.predicted_at < %(end)s
+        """,
+        lookups=(_APPLICATION_OF_PREDICTION,),
+        checked="""
+            SELECT l.*, k.status AS application_status,
+                   CASE WHEN l.application_id IS NULL THEN 'missing key: application_id'
+                        WHEN l.model_version IS NULL THEN 'missing key: model_version'
+                        WHEN l.eligibility_score NOT BETWEEN 0 AND 1
+                          OR l.confidence_score NOT BETWEEN 0 AND 1 THEN 'score outside [0, 1]'
+                        WHEN l.predicted_at > now() THEN 'timestamp in the future'
+                   END AS reject_reason,
+                   (l.predicted_at AT TIME ZONE 'Asia/Kolkata')::date AS partition_date
+            FROM land l LEFT JOIN lookup_0 k ON k.application_id = l.application_id
+        """,
+        stage="""
+            SELECT c.prediction_id, c.application_id, c.citizen_id, c.scheme_id, c.model_name,
+                   c.model_version, c.eligibility_score, c.confidence_score,
+                   lower(btrim(c.predicted_label)), c.predicted_at, c.application_status,
+                   c.updated_at, c.partition_date
+            FROM checked c WHERE c.reject_reason IS NULL
+        """,
+        stage_columns=("prediction_id", "application_id", "citizen_id", "scheme_id", "model_name",
+                       "model_version", "eligibility_score", "confidence_score", "predicted_label",
+                       "predicted_at", "application_status", "updated_at", "partition_date"),
+    ),
+)
+
+# Dimension sources first, then event sources: the order staging assets are defined in.
+REGISTRY: tuple[PortalTable, ...] = (
+    CITIZENS, SCHEMES, DEPARTMENTS, ML_MODELS, SERVICE_APPLICATIONS, PROCESSING_ACTIONS, PREDICTIONS,
+)
+STAGED: tuple[PortalTable, ...] = tuple(e for e in REGISTRY if e.staging)
+BY_NAME: dict[str, PortalTable] = {e.name: e for e in REGISTRY}
+
+
+def feeding(asset: str) -> PortalTable:
+    """The entry whose rows an asset (user string) is built from."""
+    (entry,) = [e for e in REGISTRY if asset in e.assets]
+    return entry
+
+
+def lookup_entry(ref: str) -> PortalTable:
+    """An entry by "portal.table" (the form ``joined`` uses)."""
+    portal, table = ref.split(".")
+    (entry,) = [e for e in REGISTRY if (e.portal, e.table) == (portal, table)]
+    return entry

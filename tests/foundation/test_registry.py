@@ -1,0 +1,114 @@
+"""The source registry is wired everywhere: every entry reaches each place it must.
+
+Adding a portal table is one registry entry plus its staging DDL; this test is what fails
+when the entry misses a place (a source asset, a staging asset and its checks, the change
+plans, the reconciliation, the benchmark's floor) or names a column the portal lacks.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+
+import dagster as dg
+import psycopg
+import pytest
+
+from benchmarks.worker import FLOOR_SOURCES
+from smart_warehouse_assets.definitions import build_definitions
+from smart_warehouse_assets.operations import changes
+from smart_warehouse_assets.quality import suite
+from smart_warehouse_assets.sources.portal_tables import GROUPS
+from smart_warehouse_assets.sources.registry import BY_NAME, REGISTRY, STAGED, lookup_entry
+
+IDS = [e.name for e in REGISTRY]
+
+
+@pytest.fixture(scope="module")
+def graph():
+    defs = build_definitions({k: f"postgresql://127.0.0.1:5432/{k}" for k in
+                              ("citizen", "dept", "aiml", "monitor", "warehouse")})
+    return defs.resolve_asset_graph()
+
+
+def _upstream(graph, key: dg.AssetKey) -> set[dg.AssetKey]:
+    seen, todo = set(), [key]
+    while todo:
+        for parent in graph.get(todo.pop()).parent_keys:
+            if parent not in seen:
+                seen.add(parent)
+                todo.append(parent)
+    return seen
+
+
+@pytest.mark.parametrize("entry", REGISTRY, ids=IDS)
+def test_each_entry_is_a_source_asset_of_its_portal(graph, entry):
+    node = graph.get(entry.key)
+    assert not node.is_materializable, "portal tables are observed, never materialized"
+    assert node.group_name == GROUPS[entry.portal]
+
+
+@pytest.mark.parametrize("entry", REGISTRY, ids=IDS)
+def test_each_entry_feeds_its_assets(graph, entry):
+    if entry.staging is None:  # read only inside another entry's extraction
+        assert any(entry.name == lookup_entry(ref).name for e in REGISTRY for ref in e.joined), entry.name
+        return
+    staging = graph.get(entry.staging_key)
+    assert {entry.key, *(lookup_entry(ref).key for ref in entry.joined)} <= set(staging.parent_keys)
+    assert entry.assets[0] == entry.staging_key.to_user_string()
+    for asset in entry.assets:
+        assert entry.key in _upstream(graph, dg.AssetKey.from_user_string(asset)), asset
+        assert graph.get(dg.AssetKey.from_user_string(asset)).is_partitioned == entry.partitioned, asset
+    assert [c.name for c in suite.STAGING[entry.staging.staging_table]] == ["quarantine_rate"]
+    assert entry.staging.select.count("{feeds}") == 1, "the extraction must take the entry's rows"
+    # Every other portal table the extraction reads is declared, so lineage shows it.
+    read = {f"{entry.portal}.{t}" for t in re.findall(r"public\.(\w+)", entry.staging.select)}
+    read |= {f"{lk.source_key}.{lk.source_table}" for lk in entry.staging.lookups}
+    assert read - {f"{entry.portal}.{entry.relation}", f"{entry.portal}.{entry.table}"} == set(entry.joined)
+
+
+@pytest.mark.parametrize("entry", [e for e in REGISTRY if e.assets], ids=[e.name for e in REGISTRY if e.assets])
+def test_each_fed_entry_is_watched_for_changes(entry):
+    assert entry in changes.SOURCES
+    listed = changes.PARTITIONED_ASSETS if entry.partitioned else changes.UNPARTITIONED_ASSETS
+    assert set(entry.assets) <= set(listed)
+
+
+@pytest.mark.parametrize("entry", [e for e in STAGED if e.partitioned], ids=[e.name for e in STAGED if e.partitioned])
+def test_each_event_source_reconciles_with_its_fact(entry):
+    assert entry.reconcile is not None and entry.reconcile.fact in entry.assets
+    (check,) = [c for c in suite.FACTS[entry.reconcile.fact] if c.name == "reconciles_with_source"]
+    assert entry.name in check.description and check.needs_portals == (entry.portal,)
+
+
+def test_the_registry_is_every_warehouse_source(graph):
+    """No asset reads a portal table that the registry does not list, and each once."""
+    sources = {k for k in graph.get_all_asset_keys() if not graph.get(k).is_materializable
+               and graph.get(k).group_name in GROUPS.values()}
+    assert sources == {e.key for e in REGISTRY}
+    assert len(BY_NAME) == len(REGISTRY)
+    fed = {a for e in REGISTRY for a in e.assets}
+    built = {k.to_user_string() for k in graph.materializable_asset_keys}
+    assert built == fed | {"dim_date"}, "a warehouse asset no registry entry feeds, or the reverse"
+
+
+def test_the_floor_moves_what_each_entry_reads():
+    assert set(FLOOR_SOURCES) == {e.table for e in REGISTRY}
+
+
+def test_each_entry_reads_real_columns_and_its_sql_runs(database_urls):
+    """Against the migrated portals: the columns exist, the extraction and the floor run."""
+    always = {"start": datetime(2000, 1, 1, tzinfo=timezone.utc), "end": datetime(2100, 1, 1, tzinfo=timezone.utc)}
+    for entry in REGISTRY:
+        with psycopg.connect(database_urls[entry.portal]) as conn:
+            have = {c for (c,) in conn.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = 'public' "
+                "AND table_name = %s", (entry.relation,))}
+            assert set(entry.columns) <= have, f"{entry.name}: {set(entry.columns) - have}"
+            for column in (entry.event, "updated_at"):
+                assert column is None or column in {c for (c,) in conn.execute(
+                    "SELECT column_name FROM information_schema.columns WHERE table_schema = 'public' "
+                    "AND table_name = %s", (entry.table,))}, (entry.name, column)
+            conn.execute(entry.floor()).fetchall()
+            if entry.staging:
+                conn.execute(entry.extraction(), always if entry.partitioned else None).fetchall()
