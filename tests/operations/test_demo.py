@@ -112,3 +112,14 @@ def test_a_demo_against_an_unreachable_server_says_where_and_stops(tmp_path):
     assert password not in run.stderr + run.stdout
     assert len([line for line in run.stderr.splitlines() if line.strip()]) == 1, run.stderr
     assert not os.path.exists(tmp_path / "state" / "seed_manifest.json")
+
+
+def test_simulate_advances_the_demo_world_from_the_cli(first_demo):
+    """Last in this module: it changes the portals the tests above share."""
+    urls, env, _, _ = first_demo
+    before = scalar(urls["citizen"], "SELECT max(updated_at) FROM service_applications")
+    run = subprocess.run([sys.executable, "-m", "smart_warehouse_assets.cli", "simulate", "--days", "1"],
+                         env=env, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    assert "changed submission days:" in run.stdout
+    assert scalar(urls["citizen"], "SELECT max(updated_at) FROM service_applications") > before
