@@ -17,10 +17,11 @@ from psycopg import sql
 from benchmarks import workbench
 from smart_warehouse_assets.migrations import ensure_database, migrate
 from smart_warehouse_assets.paths import SQL_ROOT
-from smart_warehouse_assets.sources.registry import REGISTRY
+from smart_warehouse_assets.sources.registry import STAGED
 
-# What the warehouse reads of each portal table, as the registry says, moved as is.
-FLOOR_SOURCES = {entry.table: (entry.portal, entry.floor()) for entry in REGISTRY}
+# The rows each extracted portal table gives the warehouse, with the columns its registry
+# entry reads, moved as is (ml_models reaches the warehouse as columns of predictions).
+FLOOR_SOURCES = {entry.table: (entry.portal, entry.floor()) for entry in STAGED}
 
 
 def _peak_mb() -> float:

@@ -125,7 +125,7 @@ class PortalTable:
         return sql.SQL(self.staging.select).format(feeds=self.feeds("t"), live_p=self.condition("live", "p"))
 
     def floor(self) -> sql.Composed:
-        """What the warehouse reads of this table, moved as is: the benchmark's floor."""
+        """The rows that feed the warehouse with the columns it reads, as is: the benchmark's floor."""
         return sql.SQL("SELECT {} FROM public.{} t WHERE {}").format(
             sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(c)) for c in self.columns),
             sql.Identifier(self.relation), self.feeds("t"))
