@@ -70,6 +70,8 @@ class Reconcile:
 
 @dataclass(frozen=True)
 class PortalTable:
+    """One portal table the warehouse reads, and everything built from it (see the module)."""
+
     portal: str  # key in settings.DATABASES
     table: str
     description: str
