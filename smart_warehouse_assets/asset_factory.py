@@ -40,7 +40,6 @@ _PERMANENT = {
 }
 
 
-
 @dataclass(frozen=True)
 class LoadResult:
     """What one load wrote: its batch (totals, and each day's figures when partitioned) and

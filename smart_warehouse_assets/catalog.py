@@ -12,6 +12,7 @@ from functools import cache
 
 import dagster as dg
 
+from smart_warehouse_assets.migrations import migration_files
 from smart_warehouse_assets.paths import SQL_ROOT
 
 _CREATE = re.compile(
@@ -55,7 +56,7 @@ class Table:
 def warehouse_tables() -> dict[str, Table]:
     """Every table of sql/warehouse with its columns and comments, keyed by qualified name."""
     tables: dict[str, Table] = {}
-    files = sorted((SQL_ROOT / "warehouse").glob("[0-9][0-9][0-9]_*.sql"))
+    files = [f.path for f in migration_files(SQL_ROOT / "warehouse")]
     if not files:  # an install without sql/: say so instead of defining no assets
         raise RuntimeError(f"no warehouse DDL in {SQL_ROOT / 'warehouse'}: the package was installed without sql/")
     for path in files:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from smart_warehouse_assets.catalog import Table, warehouse_tables
+from smart_warehouse_assets.migrations import migration_files
 from smart_warehouse_assets.paths import PROJECT_ROOT, SQL_ROOT
 
 DICTIONARY_PATH = PROJECT_ROOT / "docs" / "data-dictionary.md"
@@ -74,8 +75,8 @@ def column_lineage() -> dict[str, dict[str, list[tuple[str, str]]]]:
 
 def _schema_comments() -> dict[str, str]:
     out = dict(_SCHEMAS)
-    for path in sorted((SQL_ROOT / "warehouse").glob("[0-9][0-9][0-9]_*.sql")):
-        for name, comment in _SCHEMA_COMMENT.findall(path.read_text()):
+    for migration in migration_files(SQL_ROOT / "warehouse"):
+        for name, comment in _SCHEMA_COMMENT.findall(migration.path.read_text()):
             out[name] = comment.replace("''", "'")
     return out
 

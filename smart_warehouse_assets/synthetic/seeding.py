@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Mapping
+from contextlib import ExitStack
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -186,19 +187,19 @@ def world_mismatch(urls: Mapping[str, str], manifest: dict | None, *, seed: int,
     differs = [f"{k} {manifest.get(k)} (asked {v})" for k, v in asked.items() if manifest.get(k) != v]
     if differs:
         return "they were seeded with " + ", ".join(differs)
-    for name, rows in manifest.get("rows", {}).items():
-        db, table = name.split(".")
-        with connect(urls[db]) as conn:
-            held = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table))).fetchone()[0]
-        if held < rows:
-            return f"{name} holds {held:,} rows, the seeded world has {rows:,}"
-    for kind, planted in manifest.get("dirty", {}).items():
-        db, table = planted["table"].split(".")
-        query = _IDS_PRESENT.format(sql.Identifier(table), sql.Identifier(PRIMARY_KEYS[table]))
-        with connect(urls[db]) as conn:
-            found = conn.execute(query, (planted["ids"],)).fetchone()[0]
-        if found != len(planted["ids"]):
-            return f"{planted['table']} lacks {len(planted['ids']) - found} of the seed's {kind} rows"
+    with ExitStack() as stack:  # one connection per portal, not one per table
+        conns = {db: stack.enter_context(connect(urls[db])) for db in PORTALS}
+        for name, rows in manifest.get("rows", {}).items():
+            db, table = name.split(".")
+            held = conns[db].execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table))).fetchone()[0]
+            if held < rows:
+                return f"{name} holds {held:,} rows, the seeded world has {rows:,}"
+        for kind, planted in manifest.get("dirty", {}).items():
+            db, table = planted["table"].split(".")
+            query = _IDS_PRESENT.format(sql.Identifier(table), sql.Identifier(PRIMARY_KEYS[table]))
+            found = conns[db].execute(query, (planted["ids"],)).fetchone()[0]
+            if found != len(planted["ids"]):
+                return f"{planted['table']} lacks {len(planted['ids']) - found} of the seed's {kind} rows"
     return None
 
 
