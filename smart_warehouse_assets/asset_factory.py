@@ -6,12 +6,16 @@ without loading it. A run that loads judges what it just wrote, in the same step
 failed ERROR check stops the downstream assets of that run. The checks are judged before
 the materialization is reported, so each day's event names that day's failed checks.
 
+Its resources are typed parameters of the asset function (``warehouse``, ``quality``, the
+portals it reads as ``<portal>_db``, and any the load names), so the UI lists exactly the
+databases each asset uses; the load receives them as keyword arguments.
+
 Transient database trouble (a dropped connection, a server restarting) is retried with
 backoff; a permanent one (no such database or table, a permission, a wrong password)
 fails at once with what to fix.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import dagster as dg
@@ -21,8 +25,8 @@ from smart_warehouse_assets.batches import Batch, in_run
 from smart_warehouse_assets.partition_metadata import attach
 from smart_warehouse_assets.partitions import DayRange, InvalidPartition, daily_partitions, day_range
 from smart_warehouse_assets.quality.record import check_results, judge
-from smart_warehouse_assets.quality.spec import Check, CheckScope
-from smart_warehouse_assets.resources import DatabaseUnavailable
+from smart_warehouse_assets.quality.spec import Check, CheckScope, QualityThresholds
+from smart_warehouse_assets.resources import DatabaseUnavailable, PostgresResource, with_resource_params
 from smart_warehouse_assets.settings import redact
 
 OWNER = "team:data-platform"
@@ -49,8 +53,13 @@ class LoadResult:
     metadata: dict
 
 
-# (context, the days this asset reloads or None) -> what it wrote
-LoadFn = Callable[[dg.AssetExecutionContext, DayRange | None], LoadResult]
+# (context, the days this asset reloads or None, *, warehouse=, [portals=], [its own resources]) -> what it wrote
+LoadFn = Callable[..., LoadResult]
+
+
+def portal_key(portal: str) -> str:
+    """The resource key of a portal's database: ``citizen`` -> ``citizen_db``."""
+    return f"{portal}_db"
 
 
 def _explain(exc: Exception, key: dg.AssetKey) -> Exception:
@@ -82,12 +91,21 @@ def warehouse_asset(
     metadata: dict,
     partitioned: bool = False,
     kinds: frozenset[str] = frozenset({"postgres"}),
-    resource_keys: frozenset[str] = frozenset(),
+    reads: tuple[str, ...] = (),
+    resources: Mapping[str, type[dg.ConfigurableResource]] | None = None,
     tags: dict[str, str] | None = None,
     freshness_policy: dg.FreshnessPolicy | None = None,
 ) -> dg.AssetsDefinition:
-    portals = {p for c in checks for p in c.needs_portals}
-    required = {"warehouse", "quality", *resource_keys, *(f"{p}_db" for p in portals)}
+    """One table as an asset. ``reads`` names the portals the load reads (it gets them as
+    ``portals={portal: database}``); ``resources`` any other typed resources it takes by name."""
+    own = dict(resources or {})
+    portals = tuple(dict.fromkeys((*reads, *(p for c in checks for p in c.needs_portals))))
+    declared = {
+        "warehouse": PostgresResource,
+        "quality": QualityThresholds,
+        **{portal_key(p): PostgresResource for p in portals},
+        **own,
+    }
     spec = dg.AssetSpec(
         key=key,
         deps=deps,
@@ -108,18 +126,22 @@ def warehouse_asset(
         can_subset=True,
         partitions_def=daily_partitions if partitioned else None,
         backfill_policy=dg.BackfillPolicy.single_run() if partitioned else None,
-        required_resource_keys=required,
         retry_policy=RETRY,
     )
-    def _asset(context: dg.AssetExecutionContext):
+    @with_resource_params(declared)
+    def _asset(context: dg.AssetExecutionContext, **given):
         try:
+            warehouse: PostgresResource = given["warehouse"]
             days = day_range(context, key) if partitioned and context.has_partition_key_range else None
-            loaded = load(context, days) if key in context.selected_asset_keys else None
+            loaded = None
+            if key in context.selected_asset_keys:
+                extra = {"portals": {p: given[portal_key(p)] for p in reads}} if reads else {}
+                loaded = load(context, days, warehouse=warehouse, **extra, **{name: given[name] for name in own})
             scope = CheckScope(
-                warehouse=context.resources.warehouse,
-                portals={p: getattr(context.resources, f"{p}_db") for p in portals},
+                warehouse=warehouse,
+                portals={p: given[portal_key(p)] for p in portals},
                 days=days,
-                thresholds=context.resources.quality,
+                thresholds=given["quality"],
             )
             verdicts = judge(context, checks, scope, key, loaded.batch.batch_id if loaded else None)
             if loaded is not None:

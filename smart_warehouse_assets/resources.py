@@ -6,7 +6,8 @@ connection straight into the target: no Python object per row, constant memory.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import inspect
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 
 import dagster as dg
@@ -86,3 +87,22 @@ def copy_between(
 
 def resource_for(key: str, url: str | dg.EnvVar) -> PostgresResource:
     return PostgresResource(url=url, application_name=f"smart-warehouse:{DATABASES[key].name}")
+
+
+def with_resource_params(resources: Mapping[str, type]) -> Callable[[Callable], Callable]:
+    """Give a ``fn(context, **resources)`` a signature naming each resource as a typed parameter.
+
+    Dagster reads an asset's resources off its function's parameters (and honours an
+    explicit ``__signature__``), so a factory-built asset declares exactly the databases it
+    uses, typed, as a hand-written ``def asset(context, warehouse: PostgresResource)`` would.
+    """
+
+    def declare(fn: Callable) -> Callable:
+        fn.__signature__ = inspect.Signature([
+            inspect.Parameter("context", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+            *(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=kind)
+              for name, kind in resources.items()),
+        ])
+        return fn
+
+    return declare

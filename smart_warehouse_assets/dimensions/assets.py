@@ -7,11 +7,12 @@ from pydantic import Field, field_validator
 from smart_warehouse_assets.asset_factory import LoadResult, warehouse_asset
 from smart_warehouse_assets.batches import lock_asset, open_batch
 from smart_warehouse_assets.catalog import table_metadata
-from smart_warehouse_assets.dimensions import calendar
+from smart_warehouse_assets.dimensions import calendar as dates
 from smart_warehouse_assets.dimensions.members import SCD2_DIMENSIONS
 from smart_warehouse_assets.dimensions.scd2 import Scd2Dimension, merge
 from smart_warehouse_assets.partitions import parse_day
 from smart_warehouse_assets.quality import suite
+from smart_warehouse_assets.resources import PostgresResource
 
 
 class CalendarSettings(dg.ConfigurableResource):
@@ -30,24 +31,23 @@ class CalendarSettings(dg.ConfigurableResource):
         return value
 
 
-def _load_dim_date(context: dg.AssetExecutionContext, days):
-    settings: CalendarSettings = context.resources.calendar
-    extra = {parse_day(day, "holiday"): name for day, name in settings.extra_holidays.items()}
-    warehouse = context.resources.warehouse
+def _load_dim_date(context: dg.AssetExecutionContext, days, *, warehouse: PostgresResource,
+                   calendar: CalendarSettings):
+    extra = {parse_day(day, "holiday"): name for day, name in calendar.extra_holidays.items()}
     with open_batch(context, warehouse) as batch:
-        frame = calendar.calendar(extra, batch.batch_id)
+        frame = dates.calendar(extra, batch.batch_id)
         with warehouse.transaction() as conn:
             lock_asset(conn, "dim_date")
             conn.execute("DELETE FROM public.dim_date WHERE date_key <> -1")
-            columns = sql.SQL(", ").join(map(sql.Identifier, calendar.COLUMNS))
+            columns = sql.SQL(", ").join(map(sql.Identifier, dates.COLUMNS))
             with conn.cursor().copy(sql.SQL("COPY public.dim_date ({}) FROM STDIN (FORMAT csv)").format(columns)) as cp:
-                cp.write(calendar.as_csv(frame))
+                cp.write(dates.as_csv(frame))
             batch.rows_extracted = batch.rows_loaded = frame.height
             batch.succeed(conn)
     return LoadResult(batch, batch.metadata() | {
         "dagster/row_count": frame.height + 1,
-        "first_day": str(calendar.FIRST_DAY),
-        "last_day": str(calendar.LAST_DAY),
+        "first_day": str(dates.FIRST_DAY),
+        "last_day": str(dates.LAST_DAY),
         "holidays": int(frame["is_holiday"].sum()),
     })
 
@@ -62,13 +62,12 @@ dim_date = warehouse_asset(
     load=_load_dim_date,
     metadata=table_metadata("dim_date"),
     kinds=frozenset({"postgres", "polars"}),
-    resource_keys=frozenset({"calendar"}),
+    resources={"calendar": CalendarSettings},
 )
 
 
 def _scd2_asset(name: str, dim: Scd2Dimension, staging_table: str) -> dg.AssetsDefinition:
-    def load(context: dg.AssetExecutionContext, days):
-        warehouse = context.resources.warehouse
+    def load(context: dg.AssetExecutionContext, days, *, warehouse: PostgresResource):
         with open_batch(context, warehouse) as batch:
             with warehouse.transaction() as conn:
                 counts = merge(conn, dim, batch, name)

@@ -87,10 +87,9 @@ def daily_asset(
 ) -> dg.AssetsDefinition:
     """A daily-partitioned asset that replaces its range of days with ``load``."""
 
-    def run(context: dg.AssetExecutionContext, days: DayRange | None):
+    def run(context: dg.AssetExecutionContext, days: DayRange | None, *, warehouse: PostgresResource):
         if days is None:
             raise dg.Failure(f"{load.table} is partitioned by day: give a partition or a range of days")
-        warehouse = context.resources.warehouse
         with open_batch(context, warehouse, days) as batch:
             replace_days(load, warehouse, batch, days)
         total = count_rows(load, warehouse, batch, day_range(context))

@@ -9,8 +9,8 @@ on since the warehouse last read it.
 import dagster as dg
 from psycopg import sql
 
-from smart_warehouse_assets.asset_factory import OWNER
-from smart_warehouse_assets.resources import PostgresResource
+from smart_warehouse_assets.asset_factory import OWNER, portal_key
+from smart_warehouse_assets.resources import PostgresResource, with_resource_params
 from smart_warehouse_assets.settings import DATABASES
 from smart_warehouse_assets.sources.registry import REGISTRY, PortalTable
 
@@ -36,17 +36,16 @@ _OBSERVE = "SELECT count(*), max(updated_at) FROM public.{}"
 def _observer(portal: str) -> dg.AssetsDefinition:
     entries = [e for e in REGISTRY if e.portal == portal]
     specs = [_spec(e) for e in entries]
-    resource_key = f"{portal}_db"
+    database = portal_key(portal)
 
     @dg.multi_observable_source_asset(
         name=f"observe_{DATABASES[portal].name}",
         specs=specs,
-        required_resource_keys={resource_key},
         description=f"Row count and latest updated_at of the {DATABASES[portal].name} tables the warehouse reads.",
     )
-    def observe(context):
-        db: PostgresResource = getattr(context.resources, resource_key)
-        with db.connect() as conn:
+    @with_resource_params({database: PostgresResource})
+    def observe(context, **given: PostgresResource):
+        with given[database].connect() as conn:
             for entry in entries:
                 count, latest = conn.execute(sql.SQL(_OBSERVE).format(sql.Identifier(entry.table))).fetchone()
                 yield dg.ObserveResult(

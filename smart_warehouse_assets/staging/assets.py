@@ -4,6 +4,8 @@ Dimension sources are extracted in full; event sources for the IST days of the r
 partition range (a backfill of a year is one run and one extraction).
 """
 
+from collections.abc import Mapping
+
 import dagster as dg
 from psycopg import sql
 
@@ -13,6 +15,7 @@ from smart_warehouse_assets.catalog import table_metadata
 from smart_warehouse_assets.partition_metadata import count_days
 from smart_warehouse_assets.partitions import day_range
 from smart_warehouse_assets.quality import suite
+from smart_warehouse_assets.resources import PostgresResource
 from smart_warehouse_assets.sources.registry import STAGED, PortalTable, lookup_entry
 from smart_warehouse_assets.staging.extract import extract
 
@@ -23,11 +26,10 @@ def _build(entry: PortalTable) -> dg.AssetsDefinition:
     deps = [entry.key, *(lookup_entry(ref).key for ref in entry.joined)]
     scope = "for the IST days of the partition range" if entry.partitioned else "in full"
 
-    def load(context: dg.AssetExecutionContext, days):
-        warehouse = context.resources.warehouse
-        sources = {p: getattr(context.resources, f"{p}_db") for p in portals}
+    def load(context: dg.AssetExecutionContext, days, *, warehouse: PostgresResource,
+             portals: Mapping[str, PostgresResource]):
         with open_batch(context, warehouse, days) as batch:
-            extract(entry, sources, warehouse, batch, days, context.asset_key.to_user_string())
+            extract(entry, portals, warehouse, batch, days, context.asset_key.to_user_string())
         table = sql.SQL("staging.{}").format(sql.Identifier(spec.staging_table))
         with warehouse.connect() as conn:
             total = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(table)).fetchone()[0]
@@ -52,7 +54,7 @@ def _build(entry: PortalTable) -> dg.AssetsDefinition:
         load=load,
         metadata=table_metadata(f"staging.{spec.staging_table}"),
         partitioned=entry.partitioned,
-        resource_keys=frozenset(f"{p}_db" for p in portals),
+        reads=portals,
     )
 
 

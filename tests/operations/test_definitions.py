@@ -59,3 +59,31 @@ def test_compressed_day_lists_round_trip():
     text = partitions.compress(days)
     assert text == "2026-09-01...2026-09-03,2026-09-05,2026-09-08...2026-09-09"
     assert partitions.expand(text) == days
+
+
+def test_every_asset_takes_its_resources_as_typed_parameters():
+    """Each asset function names the resources it uses as typed parameters (what the UI lists),
+    and every database it uses is one it declares: no asset reaches resources by string."""
+    from pathlib import Path
+
+    from dagster._core.definitions.resource_annotation import get_resource_args
+
+    from smart_warehouse_assets.sources.registry import REGISTRY
+
+    graph = defs.resolve_asset_graph()
+    checked = 0
+    for assets_def in {graph.get(k).assets_def for k in graph.get_all_asset_keys()}:
+        if not assets_def.is_executable:
+            continue
+        params = get_resource_args(assets_def.op.compute_fn.decorated_fn)
+        declared = {p.name for p in params}
+        assert declared == set(assets_def.required_resource_keys) - {"io_manager"}, assets_def.keys
+        assert all(issubclass(p.annotation, dg.ConfigurableResource) for p in params)
+        checked += 1
+    assert checked >= len(REGISTRY)  # every source observer, staging, dimension, fact and aggregate
+    # Reading the staging asset of applications needs the citizen portal (its look-up) and nothing else.
+    staging = graph.get(dg.AssetKey(["staging", "service_applications"])).assets_def
+    assert set(staging.required_resource_keys) - {"io_manager"} == {"warehouse", "quality", "citizen_db"}
+    package = Path(partitions.__file__).parent
+    untyped = [p for p in package.rglob("*.py") if "context.resources" in p.read_text()]
+    assert untyped == []
