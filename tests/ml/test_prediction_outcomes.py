@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import dagster as dg
 import psycopg
 
 from smart_warehouse_assets.operations import changes
@@ -141,3 +142,24 @@ def test_a_draft_left_alone_past_its_horizon_replans_its_day(loaded_template):
     before = changes.changed_days(portals(urls), {clock: horizon - timedelta(seconds=2)},
                                   {clock: horizon - timedelta(seconds=1)})
     assert day not in before["fact_prediction_outcome"]
+
+
+def test_lineage_runs_from_the_ml_portal_to_every_ml_asset():
+    from smart_warehouse_assets.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+
+    def ancestors(key: str) -> set[str]:
+        seen, todo = set(), [dg.AssetKey.from_user_string(key)]
+        while todo:
+            for parent in graph.get(todo.pop()).parent_keys:
+                if parent.to_user_string() not in seen:
+                    seen.add(parent.to_user_string())
+                    todo.append(parent)
+        return seen
+
+    portal = {"smart_aiml/predictions", "smart_aiml/ml_models", "smart_aiml/ml_use_cases"}
+    for asset in ("dim_model", "fact_prediction_outcome", "agg_model_performance", "training/eligibility_scoring"):
+        assert "smart_aiml/ml_models" in ancestors(asset), asset
+    for asset in ("fact_prediction_outcome", "agg_model_performance", "training/eligibility_scoring"):
+        assert portal <= ancestors(asset), asset
