@@ -23,6 +23,7 @@ from pathlib import Path
 
 import dagster as dg
 import polars as pl
+from psycopg import sql
 
 from smart_warehouse_assets.asset_factory import LoadResult, warehouse_asset
 from smart_warehouse_assets.batches import lock_asset, open_batch
@@ -110,8 +111,24 @@ def schema() -> dict[str, pl.DataType]:
 
 
 def read_days(conn, days: DayRange) -> pl.DataFrame:
-    rows = conn.execute(_ROWS, {"first_key": days.first_key, "last_key": days.last_key}).fetchall()
-    return pl.DataFrame(rows, schema=schema(), orient="row").sort("prediction_id")
+    """The rows of ``days``, streamed out as CSV and parsed by polars (a third of the time of
+    fetching Python rows); booleans come as t/f and timestamps in UTC."""
+    conn.execute("SET LOCAL TimeZone = 'UTC'")
+    buffer = BytesIO()
+    query = sql.SQL("COPY ({}) TO STDOUT (FORMAT csv)").format(sql.SQL(_ROWS))
+    with conn.cursor().copy(query, {"first_key": days.first_key, "last_key": days.last_key}) as copy:
+        for block in copy:
+            buffer.write(block)
+    typed = schema()
+    if not buffer.getbuffer().nbytes:
+        return pl.DataFrame(schema=typed)
+    as_text = {name for name, dtype in typed.items() if dtype == pl.Boolean or name == "predicted_at"}
+    raw = pl.read_csv(buffer.getvalue(), has_header=False, new_columns=list(typed),
+                      schema_overrides={name: pl.String if name in as_text else dtype for name, dtype in typed.items()})
+    return raw.with_columns(
+        pl.col("predicted_at").str.to_datetime("%Y-%m-%d %H:%M:%S%.f%#z", time_unit="us", time_zone="UTC"),
+        *[(pl.col(name) == "t").alias(name) for name in as_text if name != "predicted_at"],
+    ).sort("prediction_id")
 
 
 def file_name(day: date) -> str:
