@@ -115,15 +115,18 @@ def direct(scale: float, prefix: str) -> dict:
     import dagster as dg
 
     from smart_warehouse_assets.aggregates.daily_applications import agg_daily_applications
+    from smart_warehouse_assets.aggregates.model_performance import agg_model_performance
     from smart_warehouse_assets.definitions import build_definitions
     from smart_warehouse_assets.dimensions.assets import dimension_assets
     from smart_warehouse_assets.facts.assets import fact_assets
+    from smart_warehouse_assets.ml.training_set import training_eligibility_scoring
     from smart_warehouse_assets.staging.assets import staging_assets
 
     workbench.recreate_warehouse(prefix)
     first, last = _range()
     defs = build_definitions(workbench.urls(prefix))
-    unbound = {a.key: a for a in (*staging_assets, *dimension_assets, *fact_assets, agg_daily_applications)}
+    unbound = {a.key: a for a in (*staging_assets, *dimension_assets, *fact_assets, agg_daily_applications,
+                                  agg_model_performance, training_eligibility_scoring)}
     order = [k for k in defs.resolve_asset_graph().toposorted_asset_keys if k in unbound]
     started = time.perf_counter()
     for key in order:
@@ -135,6 +138,7 @@ def direct(scale: float, prefix: str) -> dict:
         list(assets_def(context))
     seconds = time.perf_counter() - started
     return {"stage": "direct", "rows": _load_rows(prefix), "seconds": seconds,
+            "per_asset_seconds": _per_asset(prefix),
             "detail": "asset functions called directly (no run, no event log)"}
 
 

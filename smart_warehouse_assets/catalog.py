@@ -21,6 +21,8 @@ _CREATE = re.compile(
 _COLUMN = re.compile(r"^\s{4}(?P<col>[a-z_][a-z0-9_]*)\s+(?P<type>[a-z]+(?: [a-z]+)*(?:\s*\(\s*\d+(?:,\s*\d+)?\))?)")
 _NOT_COLUMNS = {"check", "primary", "unique", "foreign", "constraint", "exclude"}
 _TABLE_PRIMARY_KEY = re.compile(r"^\s{4}PRIMARY KEY \(([^)]*)\)", re.MULTILINE)
+# A later migration adding a column to an existing table.
+_ADD_COLUMN = re.compile(r"ALTER TABLE (?P<name>[\w.]+) ADD COLUMN (?P<col>[a-z_][a-z0-9_]*) (?P<type>[a-z]+(?: [a-z]+)*)(?P<rest>[^;]*);")
 _TABLE_COMMENT = re.compile(r"COMMENT ON TABLE ([\w.]+) IS '((?:[^']|'')*)';")
 _COLUMN_COMMENT = re.compile(r"COMMENT ON COLUMN ([\w.]+)\.(\w+) IS '((?:[^']|'')*)';")
 
@@ -74,6 +76,8 @@ def warehouse_tables() -> dict[str, Table]:
             for pk in _TABLE_PRIMARY_KEY.finditer(m["body"]):
                 for col in pk[1].split(","):
                     table.columns[col.strip()].primary_key = table.columns[col.strip()].not_null = True
+        for m in _ADD_COLUMN.finditer(text):
+            tables[m["name"]].columns[m["col"]] = Column(m["col"], m["type"], not_null="NOT NULL" in m["rest"])
         for name, comment in _TABLE_COMMENT.findall(text):
             tables[name].description = comment.replace("''", "'")
         for name, col, comment in _COLUMN_COMMENT.findall(text):

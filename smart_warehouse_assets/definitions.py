@@ -5,9 +5,11 @@ from __future__ import annotations
 import dagster as dg
 
 from smart_warehouse_assets.aggregates.daily_applications import agg_daily_applications
+from smart_warehouse_assets.aggregates.model_performance import agg_model_performance
 from smart_warehouse_assets.catalog import table_metadata
 from smart_warehouse_assets.dimensions.assets import dimension_assets
 from smart_warehouse_assets.facts.assets import fact_assets
+from smart_warehouse_assets.ml.training_set import TrainingSetSettings, training_eligibility_scoring
 from smart_warehouse_assets.jobs import observe_portals_job, warehouse_checks_job, warehouse_load_job
 from smart_warehouse_assets.operations.definitions import operation_schedules, operation_sensors
 from smart_warehouse_assets.resources import resource_for
@@ -67,11 +69,12 @@ def build_definitions(
     """The whole code location; ``urls`` points it at other databases (tests, benchmarks)."""
     return dg.Definitions(
         assets=[*portal_observers, *staging_assets, *dimension_assets, *fact_assets,
-                agg_daily_applications, *etl_control_specs],
+                agg_daily_applications, agg_model_performance, training_eligibility_scoring, *etl_control_specs],
         jobs=[warehouse_load_job, warehouse_checks_job, observe_portals_job],
         schedules=operation_schedules,
         sensors=operation_sensors,
-        resources={**database_resources(urls), "quality": thresholds or QualityThresholds(), "calendar": CalendarSettings()},
+        resources={**database_resources(urls), "quality": thresholds or QualityThresholds(), "calendar": CalendarSettings(),
+                   "training": TrainingSetSettings()},
         # Steps run in one process: a process per step costs ~3 s here; the work is in PostgreSQL.
         executor=dg.in_process_executor,
     )

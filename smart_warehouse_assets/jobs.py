@@ -18,7 +18,7 @@ from smart_warehouse_assets.paths import DEFAULT_DAGSTER_HOME
 
 
 # Everything Dagster materializes (portal tables are observed, not materialized).
-WAREHOUSE_SELECTION = dg.AssetSelection.groups("staging", "dimensions", "facts", "aggregates")
+WAREHOUSE_SELECTION = dg.AssetSelection.groups("staging", "dimensions", "facts", "aggregates", "ml")
 
 warehouse_load_job = dg.define_asset_job(
     "warehouse_load",

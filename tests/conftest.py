@@ -8,10 +8,13 @@ tests fail.
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -22,6 +25,10 @@ TEST_START = date(2026, 9, 1)
 TEST_DAYS = 14
 os.environ["SMART_PARTITION_START"] = TEST_START.isoformat()
 os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
+# The training sets the loads write go to a folder of this session, removed at its end.
+TRAINING_DIR = tempfile.mkdtemp(prefix="smart-training-")
+os.environ["SMART_TRAINING_DIR"] = TRAINING_DIR
+atexit.register(shutil.rmtree, TRAINING_DIR, True)
 
 import dagster as dg  # noqa: E402
 import psycopg  # noqa: E402

@@ -1,4 +1,4 @@
-"""The three SCD Type 2 dimensions: what each tracks and where its source comes from."""
+"""The SCD Type 2 dimensions: what each tracks and where its source comes from."""
 
 from __future__ import annotations
 
@@ -74,8 +74,24 @@ DIM_DEPARTMENT = Scd2Dimension(
     """,
 )
 
+# SCD2 because a version's lifecycle status changes after it is trained, and a prediction
+# must be judged against the status its model had when it scored.
+DIM_MODEL = Scd2Dimension(
+    table="dim_model",
+    key="model_key",
+    natural_key="model_id",
+    tracked=("model_name", "model_version", "use_case_code", "use_case_name", "problem_type", "algorithm",
+             "trained_at", "status"),
+    source="""
+        SELECT model_id, model_name, model_version, use_case_code, use_case_name, problem_type, algorithm,
+               trained_at, status, created_at, updated_at
+        FROM staging.ml_models
+    """,
+)
+
 SCD2_DIMENSIONS = {
     "dim_citizen": (DIM_CITIZEN, "citizens"),
     "dim_scheme": (DIM_SCHEME, "schemes"),
     "dim_department": (DIM_DEPARTMENT, "departments"),
+    "dim_model": (DIM_MODEL, "ml_models"),
 }

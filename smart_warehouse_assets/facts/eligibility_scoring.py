@@ -13,6 +13,7 @@ from smart_warehouse_assets.quality.rules import (
     CITIZEN,
     DATE,
     DEPARTMENT,
+    MODEL,
     SCHEME,
     batch_recorded,
     count_offending,
@@ -35,12 +36,13 @@ FACT_ELIGIBILITY_SCORING = DailyLoad(
     date_key="prediction_date_key",
     natural_key="prediction_id",
     source_days="SELECT partition_date, count(*) FROM staging.predictions "
-                "WHERE partition_date BETWEEN %(first)s AND %(last)s GROUP BY 1",
+                "WHERE partition_date BETWEEN %(first)s AND %(last)s AND use_case_code = 'ELIGIBILITY_SCORING' GROUP BY 1",
     select=f"""
         SELECT p.prediction_id, p.application_id, coalesce(c.citizen_key, -1), coalesce(sc.scheme_key, -1),
                coalesce(d.department_key, -1), {DATE_KEY.format('p.predicted_at')}, p.model_version,
                p.model_name, p.eligibility_score, p.confidence_score, e.predicted_eligible,
-               o.actual_outcome, e.predicted_eligible = (o.actual_outcome = 'approved'), p.predicted_at
+               o.actual_outcome, e.predicted_eligible = (o.actual_outcome = 'approved'), p.predicted_at,
+               coalesce(m.model_key, -1)
         FROM staging.predictions p
         CROSS JOIN LATERAL (SELECT {_PREDICTED_ELIGIBLE} AS predicted_eligible) e
         CROSS JOIN LATERAL (
@@ -49,11 +51,12 @@ FACT_ELIGIBILITY_SCORING = DailyLoad(
         {version_join('c', 'dim_citizen', 'c.citizen_id = p.citizen_id', 'p.predicted_at')}
         {version_join('sc', 'dim_scheme', 'sc.scheme_id = p.scheme_id', 'p.predicted_at')}
         {version_join('d', 'dim_department', 'd.department_code = sc.department_code', 'p.predicted_at')}
-        WHERE p.partition_date BETWEEN %(first)s AND %(last)s
+        {version_join('m', 'dim_model', 'm.model_id = p.model_id', 'p.predicted_at')}
+        WHERE p.partition_date BETWEEN %(first)s AND %(last)s AND p.use_case_code = 'ELIGIBILITY_SCORING'
     """,
     columns=("prediction_id", "application_id", "citizen_key", "scheme_key", "department_key",
              "prediction_date_key", "model_version", "model_name", "eligibility_score",
-             "confidence_score", "predicted_eligible", "actual_outcome", "is_correct", "predicted_at"),
+             "confidence_score", "predicted_eligible", "actual_outcome", "is_correct", "predicted_at", "model_key"),
     lineage={
         "prediction_id": [("staging/predictions", "prediction_id")],
         "application_id": [("staging/predictions", "application_id")],
@@ -62,6 +65,7 @@ FACT_ELIGIBILITY_SCORING = DailyLoad(
         "department_key": [("dim_department", "department_key"), ("dim_scheme", "department_code")],
         "prediction_date_key": [("staging/predictions", "predicted_at"), ("dim_date", "date_key")],
         "model_version": [("staging/predictions", "model_version")],
+        "model_key": [("dim_model", "model_key"), ("staging/predictions", "model_id")],
         "eligibility_score": [("staging/predictions", "eligibility_score")],
         "confidence_score": [("staging/predictions", "confidence_score")],
         "predicted_eligible": [("staging/predictions", "predicted_label"), ("staging/predictions", "eligibility_score")],
@@ -74,7 +78,7 @@ FACT_ELIGIBILITY_SCORING = DailyLoad(
 CHECKS = [
     keys_resolve("fact_eligibility_scoring", "prediction_date_key",
                  {"citizen_key": CITIZEN, "scheme_key": SCHEME, "department_key": DEPARTMENT,
-                  "prediction_date_key": DATE}, "t.prediction_id::text"),
+                  "prediction_date_key": DATE, "model_key": MODEL}, "t.prediction_id::text"),
     unknown_member_rate("fact_eligibility_scoring", "prediction_date_key", ("citizen_key", "scheme_key")),
     reconciliation_check(registry.PREDICTIONS),
     count_offending("scores_in_range", "eligibility_score and confidence_score lie in [0, 1].",
@@ -93,7 +97,7 @@ CHECKS = [
 fact_eligibility_scoring = daily_asset(
     FACT_ELIGIBILITY_SCORING,
     checks=CHECKS,
-    deps=[registry.PREDICTIONS.staging_key.to_user_string(), "dim_date", "dim_citizen", "dim_scheme", "dim_department"],
+    deps=[registry.PREDICTIONS.staging_key.to_user_string(), "dim_date", "dim_citizen", "dim_scheme", "dim_department", "dim_model"],
     group="facts",
     description="One row per eligibility prediction, partitioned by IST prediction day, next to "
         "the application's actual outcome once decided.",

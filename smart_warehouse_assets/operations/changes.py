@@ -33,7 +33,7 @@ from smart_warehouse_assets.partitions import CHANGED_DAYS_TAG, compress, daily_
 from smart_warehouse_assets.resources import PostgresResource
 from smart_warehouse_assets.settings import DATABASES
 from smart_warehouse_assets.sources.registry import PREDICTIONS as PREDICTION_SOURCE
-from smart_warehouse_assets.sources.registry import REGISTRY, SERVICE_APPLICATIONS, PortalTable
+from smart_warehouse_assets.sources.registry import REGISTRY, SERVICE_APPLICATIONS, PortalTable, lookup_entry
 
 SETTLE = timedelta(minutes=1)
 WINDOW_TAG = "smart/watermark_window"
@@ -43,8 +43,8 @@ RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
 
 
-# The registry's tables that feed warehouse assets (ml_models is only joined to predictions:
-# a new model reaches the warehouse with the predictions that name it).
+# The registry's tables that feed warehouse assets (ml_use_cases is only joined to ml_models:
+# the nightly load rebuilds dim_model anyway).
 SOURCES: tuple[PortalTable, ...] = tuple(e for e in REGISTRY if e.assets)
 APPLICATIONS, PREDICTIONS = SERVICE_APPLICATIONS, PREDICTION_SOURCE
 SOURCE_BY_NAME = {s.name: s for s in SOURCES}
@@ -78,6 +78,11 @@ WHERE updated_at > %(since)s AND updated_at <= %(until)s
 _PREDICTION_DAYS_OF = """
 SELECT DISTINCT (predicted_at AT TIME ZONE 'Asia/Kolkata')::date
 FROM public.predictions t WHERE application_id = ANY(%(apps)s) AND {feeds}
+"""
+# The rows whose outcome became known by time alone inside the window of their clock's table.
+_MATURED_DAYS = """
+SELECT DISTINCT ({event} AT TIME ZONE 'Asia/Kolkata')::date FROM public.{table} t
+WHERE ({matures}) > coalesce(%(since)s::timestamptz, '-infinity') AND ({matures}) <= %(until)s AND {feeds}
 """
 _STORED = "SELECT source_database, source_table, watermark FROM public.etl_watermarks"
 _LOCK_STORED = """
@@ -176,6 +181,14 @@ def changed_days(
             with portals[PREDICTIONS.portal].connect() as conn:
                 query = _stmt(_PREDICTION_DAYS_OF, PREDICTIONS)
                 days[PREDICTIONS.name] |= {d for (d,) in conn.execute(query, {"apps": apps})}
+    for source in (s for s in SOURCES if s.matures):
+        clock = lookup_entry(source.matures[0]).name
+        if since.get(clock) is not None and until.get(clock) is not None:
+            query = sql.SQL(_MATURED_DAYS).format(
+                table=sql.Identifier(source.table), event=sql.Identifier(source.event),
+                feeds=source.condition("scope", "t"), matures=sql.SQL(source.matures[1]).format(t=sql.Identifier("t")))
+            with portals[source.portal].connect() as conn:
+                days[source.name] |= {d for (d,) in conn.execute(query, {"since": since[clock], "until": until[clock]})}
     return {asset: set(days[s.name]) for s in SOURCES if s.partitioned for asset in s.assets}
 
 

@@ -22,6 +22,8 @@ CONTRACT_COLUMNS: dict[str, tuple[str, ...]] = {
                    "benefit_amount", "sla_days", "status", *SCD2),
     "dim_department": ("department_key", "department_id", "department_code", "department_name",
                        "parent_department_code", "hierarchy_path", "level", *SCD2),
+    "dim_model": ("model_key", "model_id", "model_name", "model_version", "use_case_code", "algorithm",
+                  "trained_at", "status", *SCD2),
     "fact_service_applications": ("application_id", "application_number", "citizen_key", "scheme_key",
                                   "department_key", "submitted_date_key", "decided_date_key", "status",
                                   "channel", "amount_requested", "amount_approved", "processing_days",
@@ -32,11 +34,19 @@ CONTRACT_COLUMNS: dict[str, tuple[str, ...]] = {
     "fact_eligibility_scoring": ("prediction_id", "application_id", "citizen_key", "scheme_key",
                                  "prediction_date_key", "model_version", "eligibility_score",
                                  "confidence_score", "predicted_eligible", "actual_outcome", "is_correct",
-                                 "etl_batch_id"),
+                                 "model_key", "etl_batch_id"),
+    "fact_prediction_outcome": ("prediction_id", "application_id", "use_case_code", "citizen_key", "scheme_key",
+                                "model_key", "prediction_date_key", "predicted_label", "predicted_positive",
+                                "positive_score", "outcome", "actual_positive", "outcome_known_at", "is_correct",
+                                "predicted_at", "etl_batch_id"),
     "agg_daily_applications": ("date_key", "scheme_key", "department_key", "district",
                                "applications_submitted", "applications_approved", "applications_rejected",
                                "applications_pending", "amount_requested", "amount_approved",
                                "avg_processing_days", "sla_compliance_rate"),
+    "agg_model_performance": ("date_key", "model_key", "use_case_code", "predictions", "predictions_judged",
+                              "predictions_correct", "accuracy", "precision_score", "recall_score", "f1_score",
+                              "roc_auc", "brier_score", "calibration_error", "mean_confidence", "calibration",
+                              "etl_batch_id"),
     "etl_batches": ("batch_id", "run_id", "asset_key", "partition_key", "status", "started_at",
                     "finished_at", "rows_extracted", "rows_loaded", "rows_rejected"),
     "etl_data_quality": ("check_id", "batch_id", "run_id", "asset_key", "partition_key", "check_name",
@@ -74,6 +84,7 @@ CONTRACT_CONSTRAINTS: dict[str, tuple[str, ...]] = {
     "dim_citizen": _scd2("citizen_id"),
     "dim_scheme": _scd2("scheme_id"),
     "dim_department": _scd2("department_id"),
+    "dim_model": _scd2("model_id"),
     "fact_service_applications": (
         primary_key("application_id"),  # natural_key_unique
         *not_null("citizen_key", "scheme_key", "department_key", "submitted_date_key",
@@ -89,9 +100,18 @@ CONTRACT_CONSTRAINTS: dict[str, tuple[str, ...]] = {
     "fact_eligibility_scoring": (
         primary_key("prediction_id"),  # natural_key_unique
         *not_null("citizen_key", "scheme_key", "department_key",
-                  "prediction_date_key"),  # keys_resolve: the "key IS NULL" arms
+                  "prediction_date_key", "model_key"),  # keys_resolve: the "key IS NULL" arms
         # is_correct_consistent: the "actual_outcome NOT IN ('approved', 'rejected')" arm
         "CHECK ((actual_outcome = ANY (ARRAY['approved'::text, 'rejected'::text])))",
+    ),
+    "fact_prediction_outcome": (
+        primary_key("prediction_id"),
+        *not_null("use_case_code", "citizen_key", "scheme_key", "model_key", "prediction_date_key",
+                  "predicted_positive", "positive_score"),  # keys_resolve and the scores: no "IS NULL" arms
+        # outcome_consistent: the vocabularies of use_case_code and outcome; a score in [0, 1]
+        "CHECK ((use_case_code = ANY (ARRAY['SLA_BREACH_PREDICTION'::text, 'DROPOUT_PREDICTION'::text])))",
+        "CHECK (((positive_score >= (0)::numeric) AND (positive_score <= (1)::numeric)))",
+        "CHECK ((outcome = ANY (ARRAY['breach'::text, 'on_time'::text, 'abandoned'::text, 'submitted'::text])))",
     ),
     "agg_daily_applications": (
         # natural_key_unique on the grain; a primary key also makes its columns NOT NULL,
@@ -105,5 +125,15 @@ CONTRACT_CONSTRAINTS: dict[str, tuple[str, ...]] = {
          "+ applications_pending) + applications_withdrawn)))"),
         *not_null("applications_submitted", "applications_approved", "applications_rejected",
                   "applications_pending", "applications_withdrawn"),
+    ),
+    "agg_model_performance": (
+        primary_key("date_key", "model_key", "use_case_code"),  # one row per model-day; keys never null
+        *not_null("predictions", "predictions_judged", "predictions_correct"),
+        # the counts nest, and every figure is a rate in [0, 1]
+        "CHECK (((predictions_judged >= 0) AND (predictions_judged <= predictions)))",
+        "CHECK (((predictions_correct >= 0) AND (predictions_correct <= predictions_judged)))",
+        *(f"CHECK ((({m} >= (0)::numeric) AND ({m} <= (1)::numeric)))" for m in (
+            "accuracy", "precision_score", "recall_score", "f1_score", "roc_auc", "brier_score",
+            "calibration_error", "mean_confidence")),
     ),
 }

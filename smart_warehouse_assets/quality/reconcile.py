@@ -14,7 +14,7 @@ from psycopg import sql
 
 from smart_warehouse_assets.partitions import DayRange
 from smart_warehouse_assets.quality.spec import ERROR, Check, CheckScope, Observation
-from smart_warehouse_assets.sources.registry import PortalTable
+from smart_warehouse_assets.sources.registry import PortalTable, Reconcile
 
 
 _SOURCE = """
@@ -30,6 +30,7 @@ _QUARANTINED = """
 SELECT partition_date, count(*), coalesce(sum((payload ->> {amount_name})::numeric), 0)
 FROM staging.rejected_rows
 WHERE source_database = %(db)s AND source_table = %(src)s AND partition_date BETWEEN %(first)s AND %(last)s
+  AND {quarantined}
 GROUP BY 1
 """
 _SOURCE_KEYS = """
@@ -40,13 +41,25 @@ _WAREHOUSE_KEYS = """
 SELECT {pk}::text FROM public.{fact} WHERE {dk} = %(key)s
 UNION ALL
 SELECT source_pk FROM staging.rejected_rows
-WHERE source_database = %(db)s AND source_table = %(src)s AND partition_date = %(day)s
+WHERE source_database = %(db)s AND source_table = %(src)s AND partition_date = %(day)s AND {quarantined}
 """
 
 
-def reconciliation_check(entry: PortalTable) -> Check:
-    """The entry's rows per day (those that feed the warehouse) against its fact's rows."""
-    r = entry.reconcile
+def _subset(r: Reconcile) -> tuple[sql.Composable, sql.Composable]:
+    """The source rows (alias t) and quarantined rows that feed ``r.fact``: all, or its subset."""
+    if r.subset is None:
+        return sql.SQL("true"), sql.SQL("true")
+    column, values = r.subset
+    listed = sql.SQL(", ").join(map(sql.Literal, values))
+    return (sql.SQL("t.{} IN ({})").format(sql.Identifier(column), listed),
+            sql.SQL("payload ->> {} IN ({})").format(sql.Literal(column), listed))
+
+
+def reconciliation_check(entry: PortalTable, reconcile: Reconcile | None = None) -> Check:
+    """The entry's rows per day (those that feed the warehouse) against its fact's rows;
+    ``reconcile`` for a second fact fed by a subset of the entry (default: the entry's own)."""
+    r = reconcile or entry.reconcile
+    rows, quarantined = _subset(r)
 
     def evaluate(scope: CheckScope) -> list[Observation]:
         amount = sql.Identifier(r.amount) if r.amount else sql.SQL("0")
@@ -64,11 +77,11 @@ def reconciliation_check(entry: PortalTable) -> Check:
             loaded = {d: (n, s) for d, n, s in wh.execute(sql.SQL(_LOADED).format(
                 dk=sql.Identifier(r.date_key), amount=amount, fact=sql.Identifier(r.fact)), span)}
             rejected = {d: (n, s) for d, n, s in wh.execute(sql.SQL(_QUARANTINED).format(
-                amount_name=sql.Literal(r.amount or "-")), span)}
+                amount_name=sql.Literal(r.amount or "-"), quarantined=quarantined), span)}
         with scope.portals[entry.portal].connect() as src:
             source = {d: (n, s) for d, n, s in src.execute(sql.SQL(_SOURCE).format(
                 event=sql.Identifier(entry.event), amount=amount, table=sql.Identifier(entry.table),
-                grain=entry.feeds("t")),
+                grain=sql.SQL("{} AND {}").format(entry.feeds("t"), rows)),
                 {"start": days.start, "end": days.end})}
         out = []
         for day in days.days():
@@ -78,30 +91,35 @@ def reconciliation_check(entry: PortalTable) -> Check:
             ok = diff == 0 and amount_diff == 0
             detail = (f"source {sn} rows = loaded {ln} + quarantined {qn}"
                       + (f"; {r.amount} source {ss} vs loaded {ls} + quarantined {qs}" if r.amount else ""))
-            sample = [] if ok else _difference(scope, entry, day)
+            sample = [] if ok else _difference(scope, entry, r, day)
             out.append(Observation(day, abs(diff) if diff else abs(amount_diff), "= 0 rows and amounts apart",
                                    ok, ERROR, sample, detail))
         return out
 
     return Check(
         "reconciles_with_source",
-        f"Per day, rows of {entry.name} = rows loaded into {r.fact} + rows "
+        f"Per day, rows of {entry.name}"
+        + (f" with {r.subset[0]} in ({', '.join(r.subset[1])})" if r.subset else "")
+        + f" = rows loaded into {r.fact} + rows "
         "quarantined" + (f", and the sums of {r.amount} agree" if r.amount else "")
         + ": proves nothing was lost or doubled on the way.",
         ERROR, evaluate, needs_portals=(entry.portal,),
     )
 
 
-def _difference(scope: CheckScope, entry: PortalTable, day) -> list[str]:
+def _difference(scope: CheckScope, entry: PortalTable, r: Reconcile, day) -> list[str]:
     """Keys present on one side only for ``day`` (a few), to name in the verdict."""
-    r, one = entry.reconcile, DayRange(day, day)
+    one = DayRange(day, day)
+    rows, quarantined = _subset(r)
     with scope.portals[entry.portal].connect() as src:
         source = {k for (k,) in src.execute(sql.SQL(_SOURCE_KEYS).format(
             pk=sql.Identifier(r.natural_key), table=sql.Identifier(entry.table),
-            grain=entry.feeds("t"), event=sql.Identifier(entry.event)), {"start": one.start, "end": one.end})}
+            grain=sql.SQL("{} AND {}").format(entry.feeds("t"), rows), event=sql.Identifier(entry.event)),
+            {"start": one.start, "end": one.end})}
     with scope.warehouse.connect() as wh:
         ours = [k for (k,) in wh.execute(sql.SQL(_WAREHOUSE_KEYS).format(
-            pk=sql.Identifier(r.natural_key), fact=sql.Identifier(r.fact), dk=sql.Identifier(r.date_key)),
+            pk=sql.Identifier(r.natural_key), fact=sql.Identifier(r.fact), dk=sql.Identifier(r.date_key),
+            quarantined=quarantined),
             {"key": one.first_key, "db": entry.source_database, "src": entry.table, "day": day})]
     missing = sorted(source - set(ours))
     extra = sorted(set(ours) - source)

@@ -24,6 +24,7 @@ DATE = ("dim_date", "date_key")
 CITIZEN = ("dim_citizen", "citizen_key")
 SCHEME = ("dim_scheme", "scheme_key")
 DEPARTMENT = ("dim_department", "department_key")
+MODEL = ("dim_model", "model_key")
 DAY = sql.SQL("to_date({}::text, 'YYYYMMDD')")
 
 

@@ -85,6 +85,12 @@ class QualityThresholds(dg.ConfigurableResource):
     # A day with fewer rows is judged as if it had this many, so that one or two odd rows
     # on a quiet day do not read as a 5% problem.
     rate_min_rows: int = Field(default=100, ge=1, le=10_000_000)
+    # Model performance (agg_model_performance): a model-day with at least model_min_judged
+    # judged predictions WARNs below these, and is_breached is set in smart_aiml.model_monitoring.
+    model_min_judged: int = Field(default=30, ge=1, le=10_000_000)
+    model_accuracy_min: float = Field(default=0.60, ge=0, le=1)
+    model_roc_auc_min: float = Field(default=0.60, ge=0, le=1)
+    model_brier_max: float = Field(default=0.25, ge=0, le=1)
 
     @model_validator(mode="after")
     def _warn_before_error(self) -> QualityThresholds:

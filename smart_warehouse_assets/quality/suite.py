@@ -8,8 +8,13 @@ from __future__ import annotations
 
 from psycopg import sql
 
-from smart_warehouse_assets.aggregates import daily_applications
-from smart_warehouse_assets.facts import application_processing, eligibility_scoring, service_applications
+from smart_warehouse_assets.aggregates import daily_applications, model_performance
+from smart_warehouse_assets.facts import (
+    application_processing,
+    eligibility_scoring,
+    prediction_outcome,
+    service_applications,
+)
 from smart_warehouse_assets.quality.rules import (
     quarantine_rate,
     schema_matches_contract,
@@ -40,13 +45,16 @@ DIMENSIONS = {
     "dim_citizen": _scd2_suite("dim_citizen", "citizen_id", "citizen_key"),
     "dim_scheme": _scd2_suite("dim_scheme", "scheme_id", "scheme_key"),
     "dim_department": _scd2_suite("dim_department", "department_id", "department_key"),
+    "dim_model": _scd2_suite("dim_model", "model_id", "model_key"),
 }
 
 FACTS = {
     "fact_service_applications": service_applications.CHECKS,
     "fact_application_processing": application_processing.CHECKS,
     "fact_eligibility_scoring": eligibility_scoring.CHECKS,
+    "fact_prediction_outcome": prediction_outcome.CHECKS,
     "agg_daily_applications": daily_applications.CHECKS,
+    "agg_model_performance": model_performance.CHECKS,
 }
 
 STAGING = {

@@ -66,6 +66,9 @@ class Reconcile:
     date_key: str
     natural_key: str
     amount: str | None  # a column whose sum must also agree (fact and payload share the name)
+    # Only the source rows whose column holds one of the values feed this fact (the others
+    # feed another fact of the same entry); quarantined rows are told apart by their payload.
+    subset: tuple[str, tuple[str, ...]] | None = None
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,10 @@ class PortalTable:
     joined: tuple[str, ...] = ()  # other portal tables its extraction joins, as "portal.table"
     reconcile: Reconcile | None = None
     view: str | None = None  # the portal's view the warehouse reads instead of the table
+    # (portal.table, SQL on alias {t}): the instant a row's outcome becomes known by time alone
+    # (a draft left alone past a horizon), in the clock of that table; when that table's
+    # watermark passes it, the row's day is re-planned although no row changed (changes.py).
+    matures: tuple[str, str] | None = None
 
     @property
     def relation(self) -> str:
@@ -376,54 +383,118 @@ PROCESSING_ACTIONS = PortalTable(
     ),
 )
 
-ML_MODELS = PortalTable(
-    "aiml", "ml_models", "Registered ML models and their versions (joined to each prediction).",
-    columns=("model_id", "model_name", "model_version"),
+ML_USE_CASES = PortalTable(
+    "aiml", "ml_use_cases", "The platform's ML use cases (joined to each model version).",
+    columns=("use_case_code", "use_case_name", "problem_type"),
 )
 
+ML_MODELS = PortalTable(
+    "aiml", "ml_models", "Registered ML model versions and their lifecycle stage.",
+    columns=("model_id", "use_case_code", "model_name", "model_version", "algorithm", "trained_at", "status",
+             "created_at", "updated_at"),
+    assets=("staging/ml_models", "dim_model"),
+    joined=("aiml.ml_use_cases",),
+    staging=Staging(
+        staging_table="ml_models",
+        pk="model_id",
+        landing_ddl="model_id uuid, model_name text, model_version text, use_case_code text, "
+        "use_case_name text, problem_type text, algorithm text, trained_at timestamptz, status text, "
+        "created_at timestamptz, updated_at timestamptz",
+        select="""
+            SELECT t.model_id, t.model_name, t.model_version, t.use_case_code, u.use_case_name, u.problem_type,
+                   t.algorithm, t.trained_at, t.status, t.created_at, t.updated_at
+            FROM public.ml_models t LEFT JOIN public.ml_use_cases u ON u.use_case_code = t.use_case_code
+            WHERE {feeds}
+        """,
+        checked="""
+            SELECT l.*,
+                   CASE WHEN nullif(btrim(l.model_name), '') IS NULL OR nullif(btrim(l.model_version), '') IS NULL
+                            THEN 'missing key: model_name, model_version'
+                        WHEN l.created_at > now() OR l.updated_at > now() OR l.trained_at > now()
+                            THEN 'timestamp in the future'
+                   END AS reject_reason,
+                   NULL::date AS partition_date
+            FROM land l
+        """,
+        stage="""
+            SELECT c.model_id, btrim(c.model_name), btrim(c.model_version), c.use_case_code, c.use_case_name,
+                   c.problem_type, lower(btrim(c.algorithm)), c.trained_at, c.status, c.created_at, c.updated_at
+            FROM checked c WHERE c.reject_reason IS NULL
+        """,
+        stage_columns=("model_id", "model_name", "model_version", "use_case_code", "use_case_name",
+                       "problem_type", "algorithm", "trained_at", "status", "created_at", "updated_at"),
+    ),
+)
+
+# The application as the citizen portal has it now, and how far that portal's clock has got:
+# an outcome (a decision, a submission, a draft left alone past its horizon) is known up to there.
 _APPLICATION_OF_PREDICTION = Lookup(
     source_key="citizen",
     source_table="service_applications",
     key_column="application_id",
-    landing_ddl="application_id uuid, status text",
+    landing_ddl="application_id uuid, status text, submitted_at timestamptz, as_of timestamptz",
     select="""
-        SELECT sa.application_id, sa.status
+        SELECT sa.application_id, sa.status, sa.submitted_at,
+               (SELECT max(x.updated_at) FROM public.service_applications x)
         FROM public.service_applications sa JOIN lookup_keys k ON k.id = sa.application_id
     """,
 )
 
+# The use cases whose predictions the warehouse can judge against what happened next.
+JUDGED_USE_CASES = ("ELIGIBILITY_SCORING", "SLA_BREACH_PREDICTION", "DROPOUT_PREDICTION")
+# A draft scored for dropout counts as abandoned when it is still a draft this long after.
+DROPOUT_HORIZON_DAYS = 7
+# Labels the SLA-breach and dropout models write, as (positive, negative).
+BINARY_LABELS = {"SLA_BREACH_PREDICTION": ("breach", "on_time"),
+                 "DROPOUT_PREDICTION": ("likely_abandon", "likely_submit")}
+
 PREDICTIONS = PortalTable(
-    "aiml", "predictions", "Model predictions; the eligibility-scoring ones feed the warehouse.",
-    columns=("prediction_id", "application_id", "citizen_id", "scheme_id", "model_id", "eligibility_score",
-             "confidence_score", "predicted_label", "predicted_at", "updated_at"),
+    "aiml", "predictions", "Model predictions; those of the three judged use cases (eligibility, SLA breach, "
+    "dropout) feed the warehouse.",
+    columns=("prediction_id", "use_case_code", "application_id", "citizen_id", "scheme_id", "model_id",
+             "eligibility_score", "confidence_score", "predicted_label", "predicted_at", "updated_at"),
     event="predicted_at",
-    scope="{t}.use_case_code = 'ELIGIBILITY_SCORING'",
+    scope="{t}.use_case_code IN ('ELIGIBILITY_SCORING', 'SLA_BREACH_PREDICTION', 'DROPOUT_PREDICTION')",
     live=NOT_DELETED,
-    assets=("staging/predictions", "fact_eligibility_scoring"),
+    assets=("staging/predictions", "fact_eligibility_scoring", "fact_prediction_outcome", "agg_model_performance",
+            "training/eligibility_scoring"),
     joined=("aiml.ml_models", "citizen.service_applications"),
-    reconcile=Reconcile("fact_eligibility_scoring", "prediction_date_key", "prediction_id", "eligibility_score"),
+    reconcile=Reconcile("fact_eligibility_scoring", "prediction_date_key", "prediction_id", "eligibility_score",
+                        subset=("use_case_code", ("ELIGIBILITY_SCORING",))),
+    # A dropout prediction's day changes when its horizon passes, with no row changing.
+    matures=("citizen.service_applications",
+             f"CASE WHEN {{t}}.use_case_code = 'DROPOUT_PREDICTION' "
+             f"THEN {{t}}.predicted_at + interval '{DROPOUT_HORIZON_DAYS} days' END"),
     staging=Staging(
         staging_table="predictions",
         pk="prediction_id",
         landing_ddl="prediction_id uuid, application_id uuid, citizen_id uuid, scheme_id uuid, "
         "model_name text, model_version text, eligibility_score numeric(5,4), "
         "confidence_score numeric(5,4), predicted_label text, predicted_at timestamptz, "
-        "updated_at timestamptz",
+        "updated_at timestamptz, model_id uuid, use_case_code text",
         select="""
             SELECT t.prediction_id, t.application_id, t.citizen_id, t.scheme_id, m.model_name,
                    m.model_version, t.eligibility_score, t.confidence_score, t.predicted_label,
-                   t.predicted_at, t.updated_at
+                   t.predicted_at, t.updated_at, t.model_id, t.use_case_code
             FROM public.predictions t JOIN public.ml_models m ON m.model_id = t.model_id
             WHERE {feeds} AND t.predicted_at >= %(start)s AND t.predicted_at < %(end)s
         """,
         lookups=(_APPLICATION_OF_PREDICTION,),
         checked="""
-            SELECT l.*, k.status AS application_status,
+            SELECT l.*, k.status AS application_status, k.submitted_at AS application_submitted_at,
+                   k.as_of AS outcome_as_of,
                    CASE WHEN l.application_id IS NULL THEN 'missing key: application_id'
                         WHEN l.model_version IS NULL THEN 'missing key: model_version'
                         WHEN l.eligibility_score NOT BETWEEN 0 AND 1
                           OR l.confidence_score NOT BETWEEN 0 AND 1 THEN 'score outside [0, 1]'
                         WHEN l.predicted_at > now() THEN 'timestamp in the future'
+                        WHEN l.use_case_code = 'SLA_BREACH_PREDICTION'
+                         AND coalesce(lower(btrim(l.predicted_label)), '') NOT IN ('breach', 'on_time')
+                          OR l.use_case_code = 'DROPOUT_PREDICTION'
+                         AND coalesce(lower(btrim(l.predicted_label)), '') NOT IN ('likely_abandon', 'likely_submit')
+                            THEN 'unknown label: ' || coalesce(l.predicted_label, 'null')
+                        WHEN l.use_case_code <> 'ELIGIBILITY_SCORING' AND l.confidence_score IS NULL
+                            THEN 'missing confidence_score'
                    END AS reject_reason,
                    (l.predicted_at AT TIME ZONE 'Asia/Kolkata')::date AS partition_date
             FROM land l LEFT JOIN lookup_0 k ON k.application_id = l.application_id
@@ -432,18 +503,20 @@ PREDICTIONS = PortalTable(
             SELECT c.prediction_id, c.application_id, c.citizen_id, c.scheme_id, c.model_name,
                    c.model_version, c.eligibility_score, c.confidence_score,
                    lower(btrim(c.predicted_label)), c.predicted_at, c.application_status,
-                   c.updated_at, c.partition_date
+                   c.updated_at, c.partition_date, c.model_id, c.use_case_code,
+                   c.application_submitted_at, c.outcome_as_of
             FROM checked c WHERE c.reject_reason IS NULL
         """,
         stage_columns=("prediction_id", "application_id", "citizen_id", "scheme_id", "model_name",
                        "model_version", "eligibility_score", "confidence_score", "predicted_label",
-                       "predicted_at", "application_status", "updated_at", "partition_date"),
+                       "predicted_at", "application_status", "updated_at", "partition_date", "model_id",
+                       "use_case_code", "application_submitted_at", "outcome_as_of"),
     ),
 )
 
 # Dimension sources first, then event sources: the order staging assets are defined in.
 REGISTRY: tuple[PortalTable, ...] = (
-    CITIZENS, SCHEMES, DEPARTMENTS, ML_MODELS, SERVICE_APPLICATIONS, PROCESSING_ACTIONS, PREDICTIONS,
+    CITIZENS, SCHEMES, DEPARTMENTS, ML_USE_CASES, ML_MODELS, SERVICE_APPLICATIONS, PROCESSING_ACTIONS, PREDICTIONS,
 )
 STAGED: tuple[PortalTable, ...] = tuple(e for e in REGISTRY if e.staging)
 BY_NAME: dict[str, PortalTable] = {e.name: e for e in REGISTRY}

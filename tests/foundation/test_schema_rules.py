@@ -135,7 +135,7 @@ EXPECTED_FAMILY = {
 
 def test_every_contract_column_exists_with_its_type_family(database_urls):
     contract = _contract_tables()
-    assert len(contract) == 10, "the contract's warehouse table could not be read"
+    assert len(contract) == 13, "the contract's warehouse table could not be read"
     for table, columns in contract.items():
         actual = dict(_rows(database_urls["warehouse"],
             "SELECT column_name, data_type FROM information_schema.columns "
@@ -149,13 +149,13 @@ def test_every_contract_column_exists_with_its_type_family(database_urls):
                 assert family == "integer", f"{table}.{column} is {actual[column]}"
             elif column in EXPECTED_FAMILY:
                 assert family == EXPECTED_FAMILY[column], f"{table}.{column} is {actual[column]}"
-        if table in {"dim_citizen", "dim_scheme", "dim_department"}:
+        if table in {"dim_citizen", "dim_scheme", "dim_department", "dim_model"}:
             assert set(SCD2_COLUMNS) <= set(columns), f"{table}: the contract omits the SCD2 columns"
             for column in SCD2_COLUMNS:
                 assert column in actual, f"{table}.{column} missing"
 
 
-@pytest.mark.parametrize("table", ["dim_citizen", "dim_scheme", "dim_department", "dim_date"])
+@pytest.mark.parametrize("table", ["dim_citizen", "dim_scheme", "dim_department", "dim_model", "dim_date"])
 def test_unknown_members_exist(database_urls, table):
     key = "date_key" if table == "dim_date" else table.replace("dim_", "") + "_key"
     assert _rows(database_urls["warehouse"], f"SELECT count(*) FROM public.{table} WHERE {key} = -1") == [(1,)]

@@ -53,20 +53,28 @@ def _dates(values) -> set[date]:
     return {date.fromisoformat(v) for v in values}
 
 
-def _expected_prediction_days(urls: dict[str, str], changed_apps: set[str], new_since: datetime) -> set[date]:
-    """Prediction days whose fact row changes: new predictions, and predictions of applications
-    whose outcome moved (found by comparing the portal with the warehouse, not by watermark)."""
+def _expected_prediction_days(urls: dict[str, str], changed_apps: set[str], new_since: datetime,
+                              window: changes.Window) -> set[date]:
+    """Prediction days whose fact rows change: new predictions, predictions of applications whose
+    outcome moved (found by comparing the portal with the warehouse, not by watermark), and
+    dropout predictions whose 7-day horizon passed inside the applications' window."""
+    clock = "smart_citizen.service_applications"
     with psycopg.connect(urls["aiml"]) as conn:
         return {d for (d,) in conn.execute(
             "SELECT DISTINCT (predicted_at AT TIME ZONE 'Asia/Kolkata')::date FROM predictions "
-            "WHERE use_case_code = 'ELIGIBILITY_SCORING' AND (application_id = ANY(%s::uuid[]) OR created_at > %s)",
-            (sorted(changed_apps), new_since))}
+            "WHERE use_case_code IN ('ELIGIBILITY_SCORING', 'SLA_BREACH_PREDICTION', 'DROPOUT_PREDICTION') "
+            "AND (application_id = ANY(%s::uuid[]) OR created_at > %s OR use_case_code = 'DROPOUT_PREDICTION' "
+            "     AND predicted_at + interval '7 days' > %s AND predicted_at + interval '7 days' <= %s)",
+            (sorted(changed_apps), new_since, window.since[clock], window.until[clock]))}
 
 
 def _applications_that_moved(urls: dict[str, str]) -> set[str]:
+    """Applications whose status in the portal differs from the warehouse's (drafts: from a draft)."""
     portal = dict(rows(urls["citizen"], "SELECT application_id::text, status FROM service_applications"))
     loaded = dict(rows(urls["warehouse"], "SELECT application_id::text, status FROM fact_service_applications"))
-    return {a for a, s in portal.items() if a in loaded and loaded[a] != s}
+    drafts = {a for (a,) in rows(urls["aiml"], "SELECT application_id::text FROM predictions "
+                                               "WHERE use_case_code = 'DROPOUT_PREDICTION'")}
+    return {a for a, s in portal.items() if loaded.get(a, "draft" if a in drafts else s) != s}
 
 
 def test_sensor_requests_exactly_the_partitions_simulate_changed(simulated):
@@ -83,8 +91,10 @@ def test_sensor_requests_exactly_the_partitions_simulate_changed(simulated):
         for asset in ("staging/processing_actions", "fact_application_processing"):
             assert days[asset] == new_day, asset  # simulate only adds actions on the new day
         predictions = _expected_prediction_days(urls, _applications_that_moved(urls),
-                                                datetime.combine(LAST_DAY, datetime.max.time(), IST))
-        for asset in ("staging/predictions", "fact_eligibility_scoring"):
+                                                datetime.combine(LAST_DAY, datetime.max.time(), IST),
+                                                changes.window_of(request.tags))
+        for asset in ("staging/predictions", "fact_eligibility_scoring", "fact_prediction_outcome",
+                      "agg_model_performance"):
             assert days[asset] == predictions, asset
 
         # One run over the smallest range holding every changed day.

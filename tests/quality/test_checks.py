@@ -45,11 +45,15 @@ OPEN_APP = ("(SELECT application_id FROM fact_service_applications WHERE submitt
             "AND status IN ('submitted', 'under_review') ORDER BY 1 LIMIT 1)")
 ACTION = "(SELECT action_id FROM fact_application_processing WHERE action_date_key = 20260904 ORDER BY 1 LIMIT 1)"
 PREDICTION = "(SELECT prediction_id FROM fact_eligibility_scoring WHERE prediction_date_key = 20260904 ORDER BY 1 LIMIT 1)"
+OUTCOME = ("(SELECT prediction_id FROM fact_prediction_outcome WHERE prediction_date_key = 20260904 "
+           "ORDER BY 1 LIMIT 1)")
 AGG_ROW = ("(SELECT ctid FROM agg_daily_applications WHERE date_key = 20260903 "
            "ORDER BY scheme_key, department_key, district LIMIT 1)")
+MODEL_DAY = ("(SELECT ctid FROM agg_model_performance WHERE date_key = 20260903 "
+             "AND use_case_code = 'ELIGIBILITY_SCORING' ORDER BY model_key LIMIT 1)")
 NO_BATCH = "-42"  # batch ids are an identity from 1: no batch has this one
 FACTS = ("fact_service_applications", "fact_application_processing", "fact_eligibility_scoring",
-         "agg_daily_applications")
+         "fact_prediction_outcome", "agg_daily_applications", "agg_model_performance")
 
 # The SCD2 dimensions: natural key, and the attributes a copied version carries.
 SCD2 = {
@@ -57,6 +61,8 @@ SCD2 = {
     "dim_scheme": ("scheme_id", "scheme_code, scheme_name, category, department_code, benefit_amount, sla_days, status"),
     "dim_department": ("department_id", ("department_code, department_name, parent_department_code, hierarchy_path, "
                                          "level, department_type, district, status")),
+    "dim_model": ("model_id", ("model_name, model_version, use_case_code, use_case_name, problem_type, algorithm, "
+                               "trained_at, status")),
 }
 # The staging tables: source database, source table, primary key, partitioned by day.
 STAGED = {
@@ -66,6 +72,7 @@ STAGED = {
     "service_applications": ("smart_citizen", "service_applications", "application_id", True),
     "processing_actions": ("smart_dept", "processing_actions", "action_id", True),
     "predictions": ("smart_aiml", "predictions", "prediction_id", True),
+    "ml_models": ("smart_aiml", "ml_models", "model_id", False),
 }
 
 
@@ -90,7 +97,7 @@ def _flood(staging_table: str) -> str:
     where = "WHERE partition_date = '2026-09-06'" if partitioned else ""
     return ("INSERT INTO staging.rejected_rows (batch_id, source_database, source_table, source_pk, partition_key,"
             f" partition_date, reason, payload) SELECT etl_batch_id, '{database}', '{table}', 'fake-' || {pk},"
-            f" {day}, {day}::date, 'negative amount', '{{}}' FROM staging.{staging_table} {where}")
+            f" {day}, {day}::date, 'negative amount', to_jsonb(s) FROM staging.{staging_table} s {where}")
 
 
 def _batch(status: str) -> str:
@@ -109,18 +116,25 @@ BREAKS = {
         [f"UPDATE fact_service_applications SET citizen_key = 987654321 WHERE application_id = {APP}",
          f"UPDATE fact_application_processing SET acting_department_key = 987654321 WHERE action_id = {ACTION}",
          f"UPDATE fact_eligibility_scoring SET scheme_key = 987654321 WHERE prediction_id = {PREDICTION}",
-         f"UPDATE agg_daily_applications SET department_key = 987654321 WHERE ctid = {AGG_ROW}"],
-        {*((fact, "keys_resolve") for fact in FACTS), ("agg_daily_applications", "matches_fact_group_by")},
+         f"UPDATE fact_prediction_outcome SET model_key = 987654321 WHERE prediction_id = {OUTCOME}",
+         f"UPDATE agg_daily_applications SET department_key = 987654321 WHERE ctid = {AGG_ROW}",
+         f"UPDATE agg_model_performance SET model_key = 987654321 WHERE ctid = {MODEL_DAY}"],
+        {*((fact, "keys_resolve") for fact in FACTS), ("agg_daily_applications", "matches_fact_group_by"),
+         ("agg_model_performance", "matches_prediction_facts")},
         {("fact_service_applications", "keys_resolve"): "2026-09-03",
          ("fact_application_processing", "keys_resolve"): "2026-09-04",
          ("fact_eligibility_scoring", "keys_resolve"): "2026-09-04",
-         ("agg_daily_applications", "keys_resolve"): "987654321"}),
+         ("fact_prediction_outcome", "keys_resolve"): "2026-09-04",
+         ("agg_daily_applications", "keys_resolve"): "987654321",
+         ("agg_model_performance", "keys_resolve"): "987654321"}),
     "unknown members everywhere on a day": (
         ["UPDATE fact_service_applications SET scheme_key = -1 WHERE submitted_date_key = 20260905",
          "UPDATE fact_application_processing SET department_key = -1 WHERE action_date_key = 20260905",
-         "UPDATE fact_eligibility_scoring SET citizen_key = -1 WHERE prediction_date_key = 20260905"],
+         "UPDATE fact_eligibility_scoring SET citizen_key = -1 WHERE prediction_date_key = 20260905",
+         "UPDATE fact_prediction_outcome SET model_key = -1 WHERE prediction_date_key = 20260903"],
         {("fact_service_applications", "unknown_member_rate"), ("fact_application_processing", "unknown_member_rate"),
-         ("fact_eligibility_scoring", "unknown_member_rate"), ("agg_daily_applications", "matches_fact_group_by")},
+         ("fact_eligibility_scoring", "unknown_member_rate"), ("fact_prediction_outcome", "unknown_member_rate"),
+         ("agg_daily_applications", "matches_fact_group_by"), ("agg_model_performance", "matches_prediction_facts")},
         "2026-09-05"),
     "deleted fact row": (
         [f"DELETE FROM fact_service_applications WHERE application_id = {APP}"],
@@ -147,12 +161,16 @@ BREAKS = {
          f"UPDATE fact_service_applications SET etl_batch_id = {NO_BATCH} WHERE application_id = {APP}",
          f"UPDATE fact_application_processing SET etl_batch_id = {_planted('failed')} WHERE action_id = {ACTION}",
          f"UPDATE fact_eligibility_scoring SET etl_batch_id = {_planted('running')} WHERE prediction_id = {PREDICTION}",
-         f"UPDATE agg_daily_applications SET etl_batch_id = {NO_BATCH} WHERE ctid = {AGG_ROW}"],
+         f"UPDATE fact_prediction_outcome SET etl_batch_id = {NO_BATCH} WHERE prediction_id = {OUTCOME}",
+         f"UPDATE agg_daily_applications SET etl_batch_id = {NO_BATCH} WHERE ctid = {AGG_ROW}",
+         f"UPDATE agg_model_performance SET etl_batch_id = {NO_BATCH} WHERE ctid = {MODEL_DAY}"],
         {(fact, "batch_recorded") for fact in FACTS},
         {("fact_service_applications", "batch_recorded"): "2026-09-03",
          ("fact_application_processing", "batch_recorded"): "2026-09-04",
          ("fact_eligibility_scoring", "batch_recorded"): "2026-09-04",
-         ("agg_daily_applications", "batch_recorded"): "2026-09-03"}),
+         ("fact_prediction_outcome", "batch_recorded"): "2026-09-04",
+         ("agg_daily_applications", "batch_recorded"): "2026-09-03",
+         ("agg_model_performance", "batch_recorded"): "2026-09-03"}),
     "deleted action": (
         [f"DELETE FROM fact_application_processing WHERE action_id = {ACTION}"],
         {("fact_application_processing", "reconciles_with_source")},
@@ -176,8 +194,23 @@ BREAKS = {
     "is_correct flipped": (
         [("UPDATE fact_eligibility_scoring SET is_correct = NOT is_correct WHERE prediction_id = "
           "(SELECT prediction_id FROM fact_eligibility_scoring WHERE is_correct IS NOT NULL ORDER BY 1 LIMIT 1)")],
-        {("fact_eligibility_scoring", "is_correct_consistent")},
+        {("fact_eligibility_scoring", "is_correct_consistent"), ("agg_model_performance", "matches_prediction_facts")},
         "is_correct"),
+    "deleted prediction outcome": (
+        [f"DELETE FROM fact_prediction_outcome WHERE prediction_id = {OUTCOME}"],
+        {("fact_prediction_outcome", "reconciles_with_source"), ("agg_model_performance", "matches_prediction_facts")},
+        "missing"),
+    "outcome of another use case": (
+        [("UPDATE fact_prediction_outcome SET outcome = 'submitted', actual_positive = false, "
+          "is_correct = NOT predicted_positive WHERE prediction_id = (SELECT prediction_id FROM fact_prediction_outcome "
+          "WHERE use_case_code = 'SLA_BREACH_PREDICTION' AND outcome IS NOT NULL ORDER BY 1 LIMIT 1)")],
+        {("fact_prediction_outcome", "outcome_consistent")},
+        "outcome_consistent"),
+    "model below its threshold": (
+        [f"UPDATE agg_model_performance SET predictions_judged = predictions, accuracy = 0.1 WHERE ctid = {MODEL_DAY}"],
+        {("agg_model_performance", "models_above_threshold"), ("agg_model_performance", "matches_prediction_facts")},
+        {("agg_model_performance", "models_above_threshold"): "accuracy 0.10000",
+         ("agg_model_performance", "matches_prediction_facts"): "2026-09-03"}),
     "aggregate off by one": (
         [f"UPDATE agg_daily_applications SET amount_requested = amount_requested + 1 WHERE ctid = {AGG_ROW}"],
         {("agg_daily_applications", "matches_fact_group_by")},
@@ -230,7 +263,10 @@ SCHEMA_BREAKS = {
          ("ALTER TABLE fact_eligibility_scoring DROP CONSTRAINT fact_eligibility_scoring_actual_outcome_check, "
           "ADD CONSTRAINT fact_eligibility_scoring_actual_outcome_check "
           "CHECK (actual_outcome IN ('approved', 'rejected')) NOT VALID"),
-         "ALTER TABLE agg_daily_applications DROP CONSTRAINT agg_daily_applications_check"],
+         "ALTER TABLE agg_daily_applications DROP CONSTRAINT agg_daily_applications_check",
+         "DROP INDEX dim_model_current_uq",
+         "ALTER TABLE fact_prediction_outcome DROP CONSTRAINT fact_prediction_outcome_outcome_check",
+         "ALTER TABLE agg_model_performance DROP CONSTRAINT agg_model_performance_pkey"],
         {(table, "schema_matches_contract") for table in ("dim_date", *SCD2, *FACTS)},
         {("dim_date", "schema_matches_contract"): "missing columns: holiday_name",
          ("dim_citizen", "schema_matches_contract"): "UNIQUE (citizen_id) WHERE is_current",
@@ -240,7 +276,10 @@ SCHEMA_BREAKS = {
              "missing columns: channel; missing constraints: PRIMARY KEY (application_id)",
          ("fact_application_processing", "schema_matches_contract"): "NOT NULL step_number",
          ("fact_eligibility_scoring", "schema_matches_contract"): "CHECK ((actual_outcome",
-         ("agg_daily_applications", "schema_matches_contract"): "CHECK ((applications_submitted"}),
+         ("agg_daily_applications", "schema_matches_contract"): "CHECK ((applications_submitted",
+         ("dim_model", "schema_matches_contract"): "UNIQUE (model_id) WHERE is_current",
+         ("fact_prediction_outcome", "schema_matches_contract"): "CHECK ((outcome",
+         ("agg_model_performance", "schema_matches_contract"): "PRIMARY KEY (date_key, model_key, use_case_code)"}),
 }
 CASES = BREAKS | SCHEMA_BREAKS
 

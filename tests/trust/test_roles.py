@@ -83,6 +83,11 @@ def test_the_reader_sees_no_personal_column_and_writes_only_the_monitor(database
     assert _denied(reader["dept"], "SELECT email, phone FROM departments")
     assert _denied(reader["dept"], "SELECT full_name FROM dept_users")
     assert _denied(reader["aiml"], "SELECT features FROM predictions")
+    assert _denied(reader["aiml"], "UPDATE predictions SET status = 'deleted'")
+    assert _denied(reader["aiml"], "DELETE FROM model_monitoring")
+    assert _denied(reader["aiml"], "UPDATE ml_models SET status = 'archived'")
+    with psycopg.connect(reader["aiml"]) as conn:  # the model figures written back
+        conn.execute("UPDATE model_monitoring SET is_breached = is_breached WHERE false")
     assert _denied(reader["monitor"], "SELECT full_name FROM admin_users")
     assert _denied(reader["monitor"], "DELETE FROM health_checks")
     assert _denied(reader["monitor"], "UPDATE health_checks SET status = 'down'")

@@ -37,7 +37,7 @@ CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/ch
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 DOCS_SCREENSHOTS = PROJECT_ROOT / "docs" / "screenshots"
-GROUPS = ("citizen_portal", "dept_portal", "aiml_portal", "staging", "dimensions", "facts", "aggregates", "etl_control")
+GROUPS = ("citizen_portal", "dept_portal", "aiml_portal", "staging", "dimensions", "facts", "aggregates", "ml", "etl_control")
 WAIT_MS = 30_000
 
 

@@ -27,6 +27,11 @@ EVENT_SOURCES = {  # fact -> (portal, source count per IST day, fact date key, q
         "SELECT (predicted_at AT TIME ZONE 'Asia/Kolkata')::date, count(*) FROM predictions "
         "WHERE use_case_code = 'ELIGIBILITY_SCORING' AND status <> 'deleted' GROUP BY 1",
         "prediction_date_key", "predictions"),
+    "fact_prediction_outcome": (
+        "aiml",
+        "SELECT (predicted_at AT TIME ZONE 'Asia/Kolkata')::date, count(*) FROM predictions "
+        "WHERE use_case_code IN ('SLA_BREACH_PREDICTION', 'DROPOUT_PREDICTION') AND status <> 'deleted' GROUP BY 1",
+        "prediction_date_key", "predictions"),
 }
 
 

@@ -1,0 +1,357 @@
+"""agg_model_performance: how well each model version predicted, per prediction day, in polars.
+
+The judged predictions of both prediction facts are read in one query, and the figures are
+computed per (day, model_key, use case) in polars: accuracy, precision, recall, F1, ROC AUC
+(rank statistic, ties count half), Brier score, calibration by score decile and its
+expected calibration error, mean confidence. The days are replaced in one warehouse
+transaction; then the same figures are upserted into smart_aiml.model_monitoring (with the
+configured threshold and whether it is breached), so the ML portal sees what the warehouse
+measured. Re-running a day writes the same rows in both places.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+from datetime import date, timedelta
+
+import dagster as dg
+import polars as pl
+from psycopg import sql
+
+from smart_warehouse_assets.asset_factory import LoadResult, warehouse_asset
+from smart_warehouse_assets.batches import Batch, lock_asset, open_batch
+from smart_warehouse_assets.catalog import table_metadata
+from smart_warehouse_assets.partition_metadata import DayFigures, count_days
+from smart_warehouse_assets.partitions import DayRange, day_range
+from smart_warehouse_assets.quality.rules import (
+    DATE,
+    MODEL,
+    batch_recorded,
+    day_filter,
+    keys_resolve,
+    latest_partition_fresh,
+    per_day,
+    query_rows,
+    schema_matches_contract,
+)
+from smart_warehouse_assets.quality.spec import ERROR, WARN, Check, CheckScope, QualityThresholds
+from smart_warehouse_assets.resources import PostgresResource
+
+TABLE = "agg_model_performance"
+KEYS = ["date_key", "model_key", "use_case_code"]
+METRICS = ["accuracy", "precision_score", "recall_score", "f1_score", "roc_auc", "brier_score",
+           "calibration_error", "mean_confidence"]
+COLUMNS = [*KEYS, "predictions", "predictions_judged", "predictions_correct", *METRICS, "calibration"]
+
+# Every prediction of the days, with the positive-class score, the predicted class and the
+# outcome (null until known). Eligible, breach and abandon are the positive classes.
+PREDICTIONS = """
+SELECT prediction_date_key AS date_key, model_key, 'ELIGIBILITY_SCORING' AS use_case_code,
+       eligibility_score::float8 AS score, predicted_eligible AS predicted,
+       CASE WHEN actual_outcome IS NOT NULL THEN actual_outcome = 'approved' END AS actual,
+       confidence_score::float8 AS confidence
+FROM public.fact_eligibility_scoring WHERE prediction_date_key BETWEEN %(first_key)s AND %(last_key)s
+UNION ALL
+SELECT prediction_date_key, model_key, use_case_code, positive_score::float8, predicted_positive,
+       actual_positive, confidence_score::float8
+FROM public.fact_prediction_outcome WHERE prediction_date_key BETWEEN %(first_key)s AND %(last_key)s
+"""
+_SCHEMA = {"date_key": pl.Int32, "model_key": pl.Int64, "use_case_code": pl.String, "score": pl.Float64,
+           "predicted": pl.Boolean, "actual": pl.Boolean, "confidence": pl.Float64}
+
+
+def _ratio(numerator: pl.Expr, denominator: pl.Expr) -> pl.Expr:
+    return pl.when(denominator > 0).then(numerator / denominator).otherwise(None)
+
+
+def performance(predictions: pl.DataFrame, keys: list[str] = KEYS) -> pl.DataFrame:
+    """The figures per ``keys`` (by default date_key, model_key, use_case_code), rounded to 5
+    decimals, in COLUMNS order (with ``keys`` first)."""
+    judged = predictions.filter(pl.col("actual").is_not_null())
+    scored = judged.filter(pl.col("score").is_not_null()).with_columns(
+        rank=pl.col("score").rank("average").over(keys),
+        decile=(pl.col("score") * 10).floor().clip(0, 9).cast(pl.Int8),
+    )
+    p, a = pl.col("predicted"), pl.col("actual")
+    counts = judged.group_by(keys).agg(
+        predictions_judged=pl.len(),
+        tp=(p & a).sum().cast(pl.Int64), fp=(p & ~a).sum().cast(pl.Int64),
+        fn=(~p & a).sum().cast(pl.Int64), tn=(~p & ~a).sum().cast(pl.Int64),
+        mean_confidence=pl.col("confidence").mean(),
+    )
+    ranks = scored.group_by(keys).agg(
+        positives=a.sum().cast(pl.Int64), negatives=(~a).sum().cast(pl.Int64),
+        positive_rank_sum=pl.col("rank").filter(a).sum(),
+        brier_score=((pl.col("score") - a.cast(pl.Float64)) ** 2).mean(),
+        scored=pl.len(),
+    )
+    deciles = (
+        scored.group_by([*keys, "decile"])
+        .agg(predictions=pl.len(), mean_score=pl.col("score").mean(), observed_rate=a.cast(pl.Float64).mean())
+        .with_columns(pl.col("mean_score").round(5), pl.col("observed_rate").round(5))
+        .sort([*keys, "decile"])
+    )
+    calibration = (
+        deciles.join(ranks.select([*keys, "scored"]), on=keys)
+        .group_by(keys, maintain_order=True)
+        .agg(
+            calibration_error=((pl.col("mean_score") - pl.col("observed_rate")).abs() * pl.col("predictions")).sum()
+            / pl.col("scored").first(),
+            calibration=pl.concat_str(
+                pl.lit("["),
+                pl.struct("decile", "predictions", "mean_score", "observed_rate").struct.json_encode().str.join(", "),
+                pl.lit("]"),
+            ),
+        )
+    )
+    n_pos, n_neg = pl.col("positives"), pl.col("negatives")
+    tp, fp, fn, tn = pl.col("tp"), pl.col("fp"), pl.col("fn"), pl.col("tn")
+    out = (
+        predictions.group_by(keys).agg(predictions=pl.len())
+        .join(counts, on=keys, how="left")
+        .join(ranks, on=keys, how="left")
+        .join(calibration, on=keys, how="left")
+        .with_columns(pl.col("predictions_judged").fill_null(0))
+        .with_columns(
+            predictions_correct=(tp + tn).fill_null(0),
+            accuracy=_ratio(tp + tn, pl.col("predictions_judged")),
+            precision_score=_ratio(tp, tp + fp),
+            recall_score=_ratio(tp, tp + fn),
+            f1_score=_ratio(2 * tp, 2 * tp + fp + fn),
+            roc_auc=_ratio(pl.col("positive_rank_sum") - n_pos * (n_pos + 1) / 2, n_pos * n_neg),
+        )
+        .with_columns([pl.col(m).cast(pl.Float64).round(5) for m in METRICS])
+        .sort(keys)
+    )
+    counted = pl.col("predictions", "predictions_judged", "predictions_correct").cast(pl.Int64)
+    return out.select(*keys, *COLUMNS[len(KEYS):]).with_columns(counted)
+
+
+def read_predictions(conn, days: DayRange) -> pl.DataFrame:
+    rows = conn.execute(PREDICTIONS, {"first_key": days.first_key, "last_key": days.last_key}).fetchall()
+    return pl.DataFrame(rows, schema=_SCHEMA, orient="row")
+
+
+def _replace_days(warehouse: PostgresResource, batch: Batch, days: DayRange, figures: pl.DataFrame, n: int) -> None:
+    params = {"first_key": days.first_key, "last_key": days.last_key}
+    buffer = io.BytesIO()
+    figures.with_columns(etl_batch_id=pl.lit(batch.batch_id)).write_csv(buffer, include_header=False)
+    with warehouse.transaction() as conn:
+        lock_asset(conn, TABLE)
+        conn.execute("DELETE FROM public.agg_model_performance WHERE date_key BETWEEN %(first_key)s AND %(last_key)s",
+                     params)
+        columns = sql.SQL(", ").join(map(sql.Identifier, [*COLUMNS, "etl_batch_id"]))
+        with conn.cursor().copy(sql.SQL("COPY public.agg_model_performance ({}) FROM STDIN (FORMAT csv)")
+                                .format(columns)) as copy:
+            copy.write(buffer.getvalue())
+        batch.rows_extracted, batch.rows_loaded = n, figures.height
+        conn.execute("ANALYZE public.agg_model_performance")
+        batch.succeed(conn)
+
+
+# ------------------------------------------------------------------ written back to the ML portal
+
+WRITER = "smart-warehouse"
+PREFIX = "warehouse_"  # metric names the warehouse owns in model_monitoring
+# metric -> (threshold from QualityThresholds, True when breached below it / False above it)
+THRESHOLDS = {"accuracy": ("model_accuracy_min", True), "roc_auc": ("model_roc_auc_min", True),
+              "brier_score": ("model_brier_max", False)}
+_MONITORED = ["predictions_judged", *METRICS]
+
+_UPSERT = """
+INSERT INTO public.model_monitoring (model_id, metric_date, metric_name, metric_value, threshold, is_breached,
+                                     status, created_by, updated_by)
+SELECT model_id, metric_date, metric_name, metric_value, threshold, is_breached, 'active', %(writer)s, %(writer)s
+FROM monitored
+ON CONFLICT (model_id, metric_date, metric_name) DO UPDATE
+SET metric_value = EXCLUDED.metric_value, threshold = EXCLUDED.threshold, is_breached = EXCLUDED.is_breached,
+    status = 'active', updated_at = now(), updated_by = EXCLUDED.updated_by
+WHERE (model_monitoring.metric_value, model_monitoring.threshold, model_monitoring.is_breached,
+       model_monitoring.status) IS DISTINCT FROM
+      (EXCLUDED.metric_value, EXCLUDED.threshold, EXCLUDED.is_breached, 'active')
+"""
+# A figure the warehouse wrote earlier for these days that it no longer measures is withdrawn.
+_WITHDRAW = """
+UPDATE public.model_monitoring m SET status = 'deleted', updated_at = now(), updated_by = %(writer)s
+WHERE m.metric_date BETWEEN %(first)s AND %(last)s AND m.metric_name LIKE 'warehouse\\_%%'
+  AND m.created_by = %(writer)s AND m.status <> 'deleted'
+  AND NOT EXISTS (SELECT 1 FROM monitored x WHERE x.model_id = m.model_id AND x.metric_date = m.metric_date
+                  AND x.metric_name = m.metric_name)
+"""
+
+
+def monitoring_rows(predictions: pl.DataFrame, model_ids: pl.DataFrame, thresholds: QualityThresholds) -> pl.DataFrame:
+    """One row per (model_id, day, metric) measured, with its threshold and whether it is breached.
+
+    The portal knows a model version, not its states: the figures are computed again per
+    model_id (a version whose status changed during a day is one row there). Only known models
+    (model_key -1 has no model_id) and non-null figures are written; a threshold is judged
+    only once a model-day has model_min_judged judged predictions."""
+    figures = performance(predictions.join(model_ids, on="model_key"), ["date_key", "model_id", "use_case_code"])
+    long = (
+        figures
+        .with_columns(pl.col("predictions_judged").cast(pl.Float64))
+        .unpivot(index=["model_id", "date_key"], on=_MONITORED, variable_name="metric", value_name="metric_value")
+        .drop_nulls("metric_value")
+    )
+    judged = figures.select("model_id", "date_key", judged="predictions_judged")
+    threshold = pl.lit(None, dtype=pl.Float64)
+    breached = pl.lit(False)
+    for metric, (field, below) in THRESHOLDS.items():
+        limit = getattr(thresholds, field)
+        is_metric = pl.col("metric") == metric
+        threshold = pl.when(is_metric).then(pl.lit(limit)).otherwise(threshold)
+        over = pl.col("metric_value") < limit if below else pl.col("metric_value") > limit
+        breached = pl.when(is_metric).then(over & (pl.col("judged") >= thresholds.model_min_judged)).otherwise(breached)
+    return (
+        long.join(judged, on=["model_id", "date_key"])
+        .with_columns(threshold=threshold, is_breached=breached,
+                      metric_name=pl.lit(PREFIX) + pl.col("metric"),
+                      metric_date=pl.col("date_key").cast(pl.String).str.to_date("%Y%m%d"))
+        .select("model_id", "metric_date", "metric_name", "metric_value", "threshold", "is_breached")
+        .sort("model_id", "metric_date", "metric_name")
+    )
+
+
+def write_back(aiml: PostgresResource, rows: pl.DataFrame, days: DayRange) -> int:
+    """Upsert the figures into smart_aiml.model_monitoring in one transaction; returns rows written."""
+    buffer = io.BytesIO()
+    rows.write_csv(buffer, include_header=False)
+    with aiml.transaction() as conn:
+        conn.execute("CREATE TEMP TABLE monitored (model_id uuid, metric_date date, metric_name text, "
+                     "metric_value double precision, threshold double precision, is_breached boolean) ON COMMIT DROP")
+        with conn.cursor().copy("COPY monitored FROM STDIN (FORMAT csv)") as copy:
+            copy.write(buffer.getvalue())
+        written = conn.execute(_UPSERT, {"writer": WRITER}).rowcount
+        written += conn.execute(_WITHDRAW, {"writer": WRITER, "first": days.first, "last": days.last}).rowcount
+    return written
+
+
+def _load(context: dg.AssetExecutionContext, days: DayRange | None, *, warehouse: PostgresResource,
+          portals: Mapping[str, PostgresResource], quality: QualityThresholds):
+    if days is None:
+        raise dg.Failure(f"{TABLE} is partitioned by day: give a partition or a range of days")
+    with open_batch(context, warehouse, days) as batch:
+        with warehouse.connect() as conn:
+            predictions = read_predictions(conn, days)
+            model_ids = pl.DataFrame(conn.execute("SELECT model_key, model_id::text FROM public.dim_model "
+                                                  "WHERE model_key <> -1").fetchall(),
+                                     schema={"model_key": pl.Int64, "model_id": pl.String}, orient="row")
+        figures = performance(predictions)
+        for day, n in predictions.group_by("date_key").len().iter_rows():
+            batch.per_day[_day(day)] = DayFigures(extracted=n)
+        _replace_days(warehouse, batch, days, figures, predictions.height)
+    written = write_back(portals["aiml"], monitoring_rows(predictions, model_ids, quality), days)
+    run_days = day_range(context)
+    with warehouse.connect() as conn:
+        table = sql.SQL("public.{}").format(sql.Identifier(TABLE))
+        count_days(conn, table, "date_key", run_days, batch.batch_id, batch.per_day, date_key=True)
+        total = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(table)).fetchone()[0]
+    context.log.info(f"{TABLE} {days.label}: {figures.height} model-days from {predictions.height} predictions; "
+                     f"{written} rows written to smart_aiml.model_monitoring")
+    return LoadResult(batch, {"dagster/row_count": total, "model_monitoring_rows_written": written})
+
+
+def _day(date_key: int) -> date:
+    return date(date_key // 10000, date_key // 100 % 100, date_key % 100)
+
+
+# ------------------------------------------------------------------ checks
+
+_EXPECTED = """
+SELECT prediction_date_key AS date_key, model_key, 'ELIGIBILITY_SCORING' AS use_case_code, count(*) AS n,
+       count(actual_outcome) AS judged, count(*) FILTER (WHERE is_correct) AS correct
+FROM public.fact_eligibility_scoring t WHERE {where_e} GROUP BY 1, 2, 3
+UNION ALL
+SELECT prediction_date_key, model_key, use_case_code, count(*), count(outcome), count(*) FILTER (WHERE is_correct)
+FROM public.fact_prediction_outcome t WHERE {where_o} GROUP BY 1, 2, 3
+"""
+_DIFF = """
+WITH expected AS ({expected}),
+diff AS (
+    SELECT coalesce(a.date_key, e.date_key) AS date_key,
+           concat_ws('/', coalesce(a.date_key, e.date_key), coalesce(a.model_key, e.model_key),
+                     coalesce(a.use_case_code, e.use_case_code)) AS grain
+    FROM (SELECT * FROM public.agg_model_performance t WHERE {where}) a
+    FULL JOIN expected e USING (date_key, model_key, use_case_code)
+    WHERE a.date_key IS NULL OR e.date_key IS NULL
+       OR (a.predictions, a.predictions_judged, a.predictions_correct) IS DISTINCT FROM (e.n, e.judged, e.correct)
+)
+SELECT to_date(date_key::text, 'YYYYMMDD'), count(*), (array_agg(grain ORDER BY grain))[1:5] FROM diff GROUP BY 1
+"""
+
+
+def _matches_facts() -> Check:
+    def evaluate(scope: CheckScope):
+        where, params = day_filter("date_key", scope)
+        where_e, _ = day_filter("prediction_date_key", scope)
+        expected = sql.SQL(_EXPECTED).format(where_e=where_e, where_o=where_e)
+        query = sql.SQL(_DIFF).format(expected=expected, where=where)
+        return per_day(scope, query_rows(scope, query, params), "= 0 model-days differ", lambda v: v == 0)
+
+    return Check(
+        "matches_prediction_facts",
+        "Each day of agg_model_performance has one row per model and use case that predicted that day, whose "
+        "predictions, predictions_judged and predictions_correct equal a count over fact_eligibility_scoring "
+        "and fact_prediction_outcome.",
+        ERROR, evaluate,
+    )
+
+
+_BELOW = """
+SELECT to_date(t.date_key::text, 'YYYYMMDD'), count(*),
+       (array_agg(concat_ws(' ', m.model_name, m.model_version, 'accuracy', t.accuracy, 'roc_auc', t.roc_auc,
+                            'brier', t.brier_score) ORDER BY t.model_key))[1:5]
+FROM public.agg_model_performance t JOIN public.dim_model m ON m.model_key = t.model_key
+WHERE {where} AND t.predictions_judged >= %(min_judged)s
+  AND (t.accuracy < %(accuracy)s OR t.roc_auc < %(roc_auc)s OR t.brier_score > %(brier)s)
+GROUP BY 1
+"""
+
+
+def _model_quality() -> Check:
+    def evaluate(scope: CheckScope):
+        th = scope.thresholds
+        where, params = day_filter("date_key", scope)
+        params |= {"min_judged": th.model_min_judged, "accuracy": th.model_accuracy_min,
+                   "roc_auc": th.model_roc_auc_min, "brier": th.model_brier_max}
+        query = sql.SQL(_BELOW).format(where=where)
+        return per_day(scope, query_rows(scope, query, params), "= 0 models below their thresholds",
+                       lambda v: v == 0, lambda v: WARN)
+
+    return Check(
+        "models_above_threshold",
+        "No model with at least model_min_judged judged predictions on a day falls below model_accuracy_min or "
+        "model_roc_auc_min, or above model_brier_max (QualityThresholds): a WARN, the same verdict written to "
+        "smart_aiml.model_monitoring as is_breached.",
+        WARN, evaluate, blocking=False,
+    )
+
+
+_GRAIN = "concat_ws('/', t.date_key, t.model_key, t.use_case_code)"
+CHECKS = [
+    keys_resolve(TABLE, "date_key", {"model_key": MODEL, "date_key": DATE}, _GRAIN),
+    _matches_facts(),
+    _model_quality(),
+    batch_recorded(TABLE, "date_key", _GRAIN),
+    schema_matches_contract(TABLE),
+    latest_partition_fresh(TABLE, "date_key"),
+]
+
+agg_model_performance = warehouse_asset(
+    key=dg.AssetKey(TABLE),
+    description="Daily performance of each model version per prediction day (accuracy, precision, recall, F1, "
+    "ROC AUC, Brier score, calibration by score decile, mean confidence), computed in polars from the "
+    "prediction facts and written back to smart_aiml.model_monitoring with thresholds and breaches.",
+    group="aggregates",
+    deps=[dg.AssetKey("fact_eligibility_scoring"), dg.AssetKey("fact_prediction_outcome"), dg.AssetKey("dim_model")],
+    checks=CHECKS,
+    load=_load,
+    metadata=table_metadata(TABLE),
+    partitioned=True,
+    kinds=frozenset({"postgres", "polars"}),
+    reads=("aiml",),
+    resources={"quality": QualityThresholds},
+    freshness_policy=dg.FreshnessPolicy.time_window(fail_window=timedelta(hours=30), warn_window=timedelta(hours=26)),
+)

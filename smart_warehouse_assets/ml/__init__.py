@@ -1,0 +1,1 @@
+"""ML layer: what the warehouse hands to model training (files, not tables)."""
