@@ -19,7 +19,6 @@ from smart_warehouse_assets.synthetic.core import (
     DAY, HOUR, MINUTE, const, frame, ist_day_number, ist_day_start, new_uuid_bytes, nullify, time_of_day, ts_col,
 )
 from smart_warehouse_assets.synthetic.rules import APPROVED, DRAFT, REJECTED, SUBMITTED, UNDER_REVIEW, WITHDRAWN
-from smart_warehouse_assets.synthetic.world import APPLICATIONS_PER_BLOCK
 
 APPLICATIONS_PER_SCALE = 60_000  # per 90 days at scale 1
 
@@ -38,10 +37,10 @@ class ApplicationTables:
         self.n_apps = max(20, round(APPLICATIONS_PER_SCALE * self.scale * self.days / 90))
         per_day = self.rng("applications").multinomial(self.n_apps, self.day_weights())
         self.app_cum = np.cumsum(per_day)
-        self.n_app_blocks = -(-self.n_apps // APPLICATIONS_PER_BLOCK)
+        self.n_app_blocks = -(-self.n_apps // self.APPLICATIONS_PER_BLOCK)
 
     def app_block_range(self, b: int) -> tuple[int, int]:
-        return b * APPLICATIONS_PER_BLOCK, min(self.n_apps, (b + 1) * APPLICATIONS_PER_BLOCK)
+        return b * self.APPLICATIONS_PER_BLOCK, min(self.n_apps, (b + 1) * self.APPLICATIONS_PER_BLOCK)
 
     def applications(self, b: int) -> None:
         """The applications of block ``b`` and their fate by the end of the period (left on ``self.app``)."""

@@ -19,7 +19,7 @@ from smart_warehouse_assets.synthetic.core import (
     uuid_text,
 )
 from smart_warehouse_assets.synthetic.rules import APPROVED
-from smart_warehouse_assets.synthetic.world import CITIZEN_BLOCK, CITIZENS_PER_BLOCK
+from smart_warehouse_assets.synthetic.world import CITIZEN_BLOCK
 
 CITIZENS_PER_SCALE = 20_000
 
@@ -100,14 +100,14 @@ class CitizenTables:
         self.cit_moves = (movers, move_at, move_from, new_dist)
         self.cit_has_email = has_email
         self.dirty_citizens()
-        for b in range(-(-n // CITIZENS_PER_BLOCK)):
+        for b in range(-(-n // self.CITIZENS_PER_BLOCK)):
             self.citizen_block(b)
         self.world.close("citizen", "citizens")
 
     def citizen_block(self, b: int) -> None:
         """The rows of one block of citizens and their audit trail (registration, moves)."""
         rng = self.block_streams(CITIZEN_BLOCK, b)("citizens")
-        lo, hi = b * CITIZENS_PER_BLOCK, min(len(self.cit_ids), (b + 1) * CITIZENS_PER_BLOCK)
+        lo, hi = b * self.CITIZENS_PER_BLOCK, min(len(self.cit_ids), (b + 1) * self.CITIZENS_PER_BLOCK)
         n = hi - lo
         ids, created, dist, g = self.cit_ids[lo:hi], self.cit_created[lo:hi], self.cit_dist[lo:hi], self.cit_gender[lo:hi]
         has_email = self.cit_has_email[lo:hi]

@@ -16,7 +16,7 @@ from smart_warehouse_assets.synthetic import rules
 from smart_warehouse_assets.synthetic.core import (
     DAY, HOUR, IST_OFFSET, MINUTE, US, const, frame, ist_day_start, jdump, new_uuid_bytes, random_hex, ts_col,
 )
-from smart_warehouse_assets.synthetic.world import MONITOR_BLOCK, MONITORED_ROWS_PER_BLOCK
+from smart_warehouse_assets.synthetic.world import MONITOR_BLOCK
 
 
 class MonitorTables:
@@ -63,7 +63,7 @@ class MonitorTables:
     def plan_monitoring(self) -> None:
         """Monitored days go in blocks of whole days, about ``MONITORED_ROWS_PER_BLOCK`` health checks each."""
         checks_per_day = max(1, round(48 * self.scale)) * len(ref.COMPONENTS)
-        self.monitor_days_per_block = max(1, MONITORED_ROWS_PER_BLOCK // checks_per_day)
+        self.monitor_days_per_block = max(1, self.MONITORED_ROWS_PER_BLOCK // checks_per_day)
         self.n_monitor_blocks = -(-self.days // self.monitor_days_per_block)
         self.monitor_done = 0
         self.log_carry = None

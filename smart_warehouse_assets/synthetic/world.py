@@ -27,13 +27,6 @@ from smart_warehouse_assets.synthetic.core import (
     time_of_day, uuid_text,
 )
 
-# Blocks: how many applications (with everything that follows from them) and how many
-# citizens are made at a time. They fix which random stream draws each row, so they are
-# part of the world's definition: changing them changes the world (not its realism).
-APPLICATIONS_PER_BLOCK = 8192
-CITIZENS_PER_BLOCK = 16384
-MONITORED_ROWS_PER_BLOCK = 16384  # rows of health checks per block of monitored days
-
 # Salts that keep the block streams apart from each other and from the period's streams.
 APPLICATION_BLOCK, CITIZEN_BLOCK, MONITOR_BLOCK = 1, 2, 3
 
@@ -79,6 +72,14 @@ class World:
 class Period:
     """The seeded period (``S`` to ``H``, as UTC microseconds; ``d0`` its first IST day
     number), its calendar, the random streams and the world being filled."""
+
+    # Blocks: how many applications (with everything that follows from them), citizens and
+    # health checks (with the rest of their days' monitoring) are made at a time. They fix
+    # which random stream draws each row, so they are part of the world's definition:
+    # other sizes make another world (as real, but not the same bytes).
+    APPLICATIONS_PER_BLOCK = 8192
+    CITIZENS_PER_BLOCK = 16384
+    MONITORED_ROWS_PER_BLOCK = 16384
 
     def __init__(self, *, seed: int, scale: float, start: date, days: int, bad_rate: float) -> None:
         if scale <= 0:
