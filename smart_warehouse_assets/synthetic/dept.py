@@ -289,12 +289,13 @@ class DeptTables:
             created_by=const("workflow-engine", m), updated_by=const("workflow-engine", m),
         ))
 
+    def plan_dashboard(self) -> None:
+        # [office, period day, metric], the metrics in the order of their names
+        self.dashboard_counts = np.zeros((len(self.dept_ids), self.days, 3), dtype=np.int32)
+
     def count_dashboard(self) -> None:
         """Add the block's applications to the daily counts per office (received, approved, rejected)."""
         a = self.app
-        if not hasattr(self, "dashboard_counts"):
-            # [office, period day, metric]; the metrics in the order of their names
-            self.dashboard_counts = np.zeros((len(self.dept_ids), self.days, 3), dtype=np.int32)
         cnt = self.dashboard_counts
         sub_ok = ~a["draft"]
         for office, day, metric in (

@@ -69,15 +69,17 @@ class MonitorTables:
         self.log_carry = None
 
     def monitor_until(self, day: int) -> None:
-        """The blocks of monitored days up to the one holding ``day`` (a period day number)."""
+        """The blocks of monitored days up to the one holding ``day`` (a day number)."""
         while self.monitor_done < self.n_monitor_blocks and self.monitor_done * self.monitor_days_per_block <= day - self.d0:
             self.monitor_block(self.monitor_done)
             self.monitor_done += 1
-        if self.monitor_done == self.n_monitor_blocks:
-            for table in ("health_checks", "alert_incidents", "system_metrics", "performance_metrics", "system_logs",
-                          "log_aggregations"):
-                self.world.close("monitor", table)
-            self.monitor_done += 1
+
+    def finish_monitoring(self) -> None:
+        """The rest of the monitored days; then their tables are final."""
+        self.monitor_until(self.d0 + self.days)
+        for table in ("health_checks", "alert_incidents", "system_metrics", "performance_metrics", "system_logs",
+                      "log_aggregations"):
+            self.world.close("monitor", table)
 
     def monitor_block(self, b: int) -> None:
         """Health checks, incidents, resource and endpoint metrics and logs of a block of days."""

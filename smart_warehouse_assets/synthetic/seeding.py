@@ -71,6 +71,7 @@ class Builder(Period, DeptTables, CitizenTables, ApplicationTables, DirtyRows, A
         self.plan_monitoring()
         self.plan_applications()
         self.plan_dirty_applications()
+        self.plan_dashboard()
         # The people.
         self.citizens()
         # The applications and everything that follows from them, block by block, beside
@@ -92,7 +93,7 @@ class Builder(Period, DeptTables, CitizenTables, ApplicationTables, DirtyRows, A
             self.count_dashboard()
             self.predictions()
             self.monitor_until(self.d0 + int(np.searchsorted(self.app_cum, self.app_block_range(b)[1] - 1, side="right")))
-        self.monitor_until(self.d0 + self.days)
+        self.finish_monitoring()
         for db, table in (("citizen", "service_applications"), ("citizen", "application_status_history"),
                           ("citizen", "documents"), ("citizen", "notifications"), ("citizen", "payments"),
                           ("citizen", "feedback"), ("citizen", "audit_log"), ("dept", "application_assignments"),
