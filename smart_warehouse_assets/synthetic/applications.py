@@ -40,7 +40,12 @@ class ApplicationTables:
         self.n_app_blocks = -(-self.n_apps // self.APPLICATIONS_PER_BLOCK)
 
     def app_block_range(self, b: int) -> tuple[int, int]:
+        """The period's applications ``lo`` to ``hi - 1`` (in submission order) form block ``b``."""
         return b * self.APPLICATIONS_PER_BLOCK, min(self.n_apps, (b + 1) * self.APPLICATIONS_PER_BLOCK)
+
+    def app_block_last_day(self, b: int) -> int:
+        """The day number of the last submission of block ``b``."""
+        return self.d0 + int(np.searchsorted(self.app_cum, self.app_block_range(b)[1] - 1, side="right"))
 
     def applications(self, b: int) -> None:
         """The applications of block ``b`` and their fate by the end of the period (left on ``self.app``)."""

@@ -104,7 +104,7 @@ class DirtyRows:
         k = bad_count(self.bad_rate, self.n_apps)
         bounds = [self.app_block_range(b) for b in range(self.n_app_blocks)]
         sizes = np.array([hi - lo for lo, hi in bounds], dtype=float)
-        last_day = np.searchsorted(self.app_cum, [hi - 1 for _, hi in bounds], side="right")
+        last_day = np.array([self.app_block_last_day(b) - self.d0 for b in range(self.n_app_blocks)])
         weight = np.where(last_day < 0.6 * self.days, sizes, 0.0)
         if not weight.any():
             weight = sizes.copy()

@@ -28,7 +28,6 @@ from contextlib import ExitStack
 from datetime import date, timedelta
 from pathlib import Path
 
-import numpy as np
 from psycopg import sql
 
 from smart_warehouse_assets.synthetic.aiml import AimlTables
@@ -92,7 +91,7 @@ class Builder(Period, DeptTables, CitizenTables, ApplicationTables, DirtyRows, A
             self.dept_notifications()
             self.count_dashboard()
             self.predictions()
-            self.monitor_until(self.d0 + int(np.searchsorted(self.app_cum, self.app_block_range(b)[1] - 1, side="right")))
+            self.monitor_until(self.app_block_last_day(b))
         self.finish_monitoring()
         for db, table in (("citizen", "service_applications"), ("citizen", "application_status_history"),
                           ("citizen", "documents"), ("citizen", "notifications"), ("citizen", "payments"),
