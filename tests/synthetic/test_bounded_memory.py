@@ -9,24 +9,13 @@ blocks it already handed on)."""
 
 from __future__ import annotations
 
-import re
 import tracemalloc
 import weakref
 from datetime import date
 
 import pytest
 
-from smart_warehouse_assets.paths import SQL_ROOT
-from smart_warehouse_assets.synthetic.seeding import Builder
-
-# The use cases the migration seeds (seed reads them from the database).
-CODES = sorted(re.findall(r"^\s*\('([A-Z_]+)'", (SQL_ROOT / "aiml" / "003_ml_use_cases.sql").read_text(), re.M))
-
-
-class SmallBlocks(Builder):
-    APPLICATIONS_PER_BLOCK = 512
-    CITIZENS_PER_BLOCK = 2048
-    MONITORED_ROWS_PER_BLOCK = 1024
+from tests.synthetic.helpers import USE_CASES, SmallBlocks
 
 
 def build(scale: float, days: int) -> tuple[int, int, int]:
@@ -43,7 +32,7 @@ def build(scale: float, days: int) -> tuple[int, int, int]:
     builder.world.sink = sink
     tracemalloc.start()
     try:
-        world = builder.build(CODES)
+        world = builder.build(USE_CASES)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
