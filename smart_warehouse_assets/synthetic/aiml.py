@@ -54,7 +54,7 @@ class AimlTables:
         self.model_index = {(r[0], r[2]): k for k, r in enumerate(rows)}
         trained = np.array([r[4] for r in rows])
         metrics = [jdump({"auc": round(float(rng.uniform(0.74, 0.93)), 4), "f1": round(float(rng.uniform(0.6, 0.85)), 4)}) for _ in rows]
-        self.world.put("aiml", "ml_models", frame(
+        self.world.put_whole("aiml", "ml_models", frame(
             model_id=ids, use_case_code=np.array([r[0] for r in rows], dtype=object),
             model_name=np.array([r[1] for r in rows], dtype=object), model_version=np.array([r[2] for r in rows], dtype=object),
             algorithm=np.array([r[3] for r in rows], dtype=object), trained_at=ts_col(trained),
@@ -67,7 +67,7 @@ class AimlTables:
         ne = len(codes)
         exp_ids = new_uuid_bytes(self.rng("mlflow_experiments"), ne)
         exp_created = np.full(ne, S - 420 * DAY)
-        self.world.put("aiml", "mlflow_experiments", frame(
+        self.world.put_whole("aiml", "mlflow_experiments", frame(
             experiment_id=exp_ids, mlflow_experiment_key=pl.Series([str(100 + i) for i in range(ne)]),
             use_case_code=np.array(codes, dtype=object), experiment_name=np.array([c.lower() for c in codes], dtype=object),
             artifact_location=pl.Series([f"s3://smart-mlflow/{100 + i}" for i in range(ne)]),
@@ -83,7 +83,7 @@ class AimlTables:
         run_ids = new_uuid_bytes(rr, rn)
         exp_of = np.array([codes.index(r[0]) for r in rows])[model_of_run]
         linked = k == 2
-        self.world.put("aiml", "mlflow_runs", frame(
+        self.world.put_whole("aiml", "mlflow_runs", frame(
             run_id=run_ids, experiment_id=exp_ids[exp_of], model_id=nullify(uuid_col(ids[model_of_run]), ~linked),
             mlflow_run_key=pl.Series(random_hex(rr, rn, 32)).cast(pl.String),
             run_name=pl.Series([f"{rows[m][1]}-trial-{kk + 1}" for m, kk in zip(model_of_run, k)]),
@@ -103,20 +103,9 @@ class AimlTables:
         prod = [k for k, r in enumerate(self.model_rows) if r[0] == code and r[5] == "production"]
         return np.full(len(at), prod[0])
 
-    def predictions(self) -> None:
-        """Eligibility scores at submission, SLA-breach scores at review, nightly dropout scoring of drafts."""
-        rng = self.rng("predictions")
-        a = self.app
-        H = self.H
-        el = np.flatnonzero(~a["draft"] & (rng.random(len(a["ids"])) < 0.93))
-        t_el = a["sub"][el] + rng.integers(*rules.SCORE_DELAY_MINUTES, len(el)) * MINUTE
-        el, t_el = el[t_el < H], t_el[t_el < H]
-        score = np.clip(np.round(rules.sigmoid(1.5 * a["z"][el] + rng.normal(0.45, 0.7, len(el))), 4), *rules.SCORE_RANGE)
-        sla_i = np.flatnonzero(a["reviewed"] & (rng.random(len(a["ids"])) < 0.3))
-        t_sla = a["review"][sla_i] + 5 * MINUTE
-        sla_i, t_sla = sla_i[t_sla < H], t_sla[t_sla < H]
-        breach = ((a["decided"][sla_i] - a["sub"][sla_i]) > a["sla"][sla_i] * DAY) ^ (rng.random(len(sla_i)) < 0.2)
-        # Batch jobs: the nightly dropout scoring of drafts.
+    def plan_batch_jobs(self) -> None:
+        """The nightly batch jobs of the period (the dropout job scores yesterday's drafts;
+        its row count is added up block by block, see ``predictions``)."""
         jr = self.rng("batch_prediction_jobs")
         job_days = self.period_days()
         jobs_uc = [DROPOUT_USE_CASE, "APPLICATION_VOLUME_FORECAST", "BENEFIT_FRAUD_DETECTION", "SCHEME_RECOMMENDATION"]
@@ -129,24 +118,48 @@ class AimlTables:
         failed = jr.random(nj) < 0.03
         job_model = np.concatenate([self.model_for(c, sched[job_uc == c]) for c in jobs_uc])
         job_ids = new_uuid_bytes(jr, nj)
-        dr = np.flatnonzero(a["draft"])
-        dday = ist_day_number(a["created"][dr]) + 1
-        ok = dday < self.d0 + self.days
-        dr, dday = dr[ok], dday[ok]
-        dropout_job = (dday - self.d0)  # index into the dropout block of jobs
-        ok = ~failed[dropout_job]
-        dr, dropout_job = dr[ok], dropout_job[ok]
-        t_dr = finished[dropout_job] - MINUTE
-        rows_scored = np.bincount(dropout_job, minlength=nj) + np.where(job_uc == DROPOUT_USE_CASE, 0, jr.integers(100, 5000, nj))
-        rows_scored = np.where(failed, 0, rows_scored)
-        self.world.put("aiml", "batch_prediction_jobs", frame(
-            batch_prediction_job_id=job_ids, model_id=self.model_ids[job_model], use_case_code=job_uc,
-            scheduled_for=ts_col(sched), started_at=ts_col(started), finished_at=ts_col(finished),
-            job_status=np.where(failed, "failed", "succeeded").astype(object), rows_scored=pl.Series(rows_scored.astype(np.int32)),
-            error_message=nullify(pl.Series(["worker lost connection to feature store"] * nj), ~failed),
-            status=const("active", nj), created_at=ts_col(sched - HOUR), updated_at=ts_col(finished),
+        others = np.where(job_uc == DROPOUT_USE_CASE, 0, jr.integers(100, 5000, nj))
+        self.jobs = dict(uc=job_uc, sched=sched, started=started, finished=finished, failed=failed, model=job_model,
+                         ids=job_ids, scored=others)
+
+    def batch_prediction_jobs(self) -> None:
+        j = self.jobs
+        nj = len(j["ids"])
+        rows_scored = np.where(j["failed"], 0, j["scored"])
+        self.world.put_whole("aiml", "batch_prediction_jobs", frame(
+            batch_prediction_job_id=j["ids"], model_id=self.model_ids[j["model"]], use_case_code=j["uc"],
+            scheduled_for=ts_col(j["sched"]), started_at=ts_col(j["started"]), finished_at=ts_col(j["finished"]),
+            job_status=np.where(j["failed"], "failed", "succeeded").astype(object),
+            rows_scored=pl.Series(rows_scored.astype(np.int32)),
+            error_message=nullify(pl.Series(["worker lost connection to feature store"] * nj), ~j["failed"]),
+            status=const("active", nj), created_at=ts_col(j["sched"] - HOUR), updated_at=ts_col(j["finished"]),
             created_by=const("scheduler", nj), updated_by=const("scheduler", nj),
         ))
+
+    def predictions(self) -> None:
+        """Eligibility scores at submission, SLA-breach scores at review, nightly dropout scoring of drafts."""
+        rng = self.block("predictions")
+        a = self.app
+        H = self.H
+        el = np.flatnonzero(~a["draft"] & (rng.random(len(a["ids"])) < 0.93))
+        t_el = a["sub"][el] + rng.integers(*rules.SCORE_DELAY_MINUTES, len(el)) * MINUTE
+        el, t_el = el[t_el < H], t_el[t_el < H]
+        score = np.clip(np.round(rules.sigmoid(1.5 * a["z"][el] + rng.normal(0.45, 0.7, len(el))), 4), *rules.SCORE_RANGE)
+        sla_i = np.flatnonzero(a["reviewed"] & (rng.random(len(a["ids"])) < 0.3))
+        t_sla = a["review"][sla_i] + 5 * MINUTE
+        sla_i, t_sla = sla_i[t_sla < H], t_sla[t_sla < H]
+        breach = ((a["decided"][sla_i] - a["sub"][sla_i]) > a["sla"][sla_i] * DAY) ^ (rng.random(len(sla_i)) < 0.2)
+        # The nightly dropout job scores the drafts started the day before.
+        j = self.jobs
+        dr = np.flatnonzero(a["draft"])
+        dday = ist_day_number(a["created"][dr]) + 1
+        ok = (dday >= self.d0) & (dday < self.d0 + self.days)
+        dr, dday = dr[ok], dday[ok]
+        dropout_job = (dday - self.d0)  # index into the dropout block of jobs
+        ok = ~j["failed"][dropout_job]
+        dr, dropout_job = dr[ok], dropout_job[ok]
+        t_dr = j["finished"][dropout_job] - MINUTE
+        np.add.at(j["scored"], dropout_job, 1)
         app = np.concatenate([el, sla_i, dr])
         uc = np.concatenate([np.full(len(el), ELIGIBILITY, dtype=object), np.full(len(sla_i), SLA_USE_CASE, dtype=object),
                              np.full(len(dr), DROPOUT_USE_CASE, dtype=object)])
@@ -160,14 +173,15 @@ class AimlTables:
                                 np.where(rng.random(len(dr)) < 0.6, "likely_abandon", "likely_submit")]).astype(object)
         job = np.concatenate([np.full(len(el) + len(sla_i), -1), dropout_job])
         m = len(app)
-        self.pred_frame = dict(
+        by = np.where(job < 0, "model-serving", "batch-scoring").astype(object)
+        self.world.put("aiml", "predictions", frame(
             prediction_id=new_uuid_bytes(rng, m), model_id=self.model_ids[model], use_case_code=uc,
-            batch_prediction_job_id=nullify(uuid_col(job_ids[np.maximum(job, 0)]), job < 0),
+            batch_prediction_job_id=nullify(uuid_col(j["ids"][np.maximum(job, 0)]), job < 0),
             application_id=a["ids"][app], citizen_id=self.cit_ids[a["cit"][app]], scheme_id=self.sch_ids[a["sch"][app]],
             eligibility_score=escore, confidence_score=conf, predicted_label=label,
-            predicted_at=at, status=np.full(m, "active", dtype=object),
-            created_by=np.where(job < 0, "model-serving", "batch-scoring").astype(object),
-        )
+            status=np.full(m, "active", dtype=object), created_by=by, updated_by=by,
+            predicted_at=ts_col(at), created_at=ts_col(at), updated_at=ts_col(at),
+        ))
 
     def ml_operations(self) -> None:
         """Pipeline runs, daily model monitoring and the analytics cache."""
@@ -186,7 +200,7 @@ class AimlTables:
         fin = st + rng.integers(3, 90, n) * MINUTE
         failed = rng.random(n) < 0.04
         ucs = [r[2] for r in rows]
-        self.world.put("aiml", "pipeline_runs", frame(
+        self.world.put_whole("aiml", "pipeline_runs", frame(
             pipeline_run_id=new_uuid_bytes(rng, n), pipeline_name=np.array([r[0] for r in rows], dtype=object),
             run_type=np.array([r[1] for r in rows], dtype=object), use_case_code=pl.Series(ucs, dtype=pl.String),
             started_at=ts_col(st), finished_at=ts_col(fin),
@@ -206,7 +220,7 @@ class AimlTables:
                        mr.integers(50, 3000, m).astype(float))
         thr = np.array([np.nan if x[3] is None else x[3] for x in keys])
         at = ist_day_start(day + 1) + 3 * HOUR
-        self.world.put("aiml", "model_monitoring", frame(
+        self.world.put_whole("aiml", "model_monitoring", frame(
             model_monitoring_id=new_uuid_bytes(mr, m), model_id=self.model_ids[np.array([x[1] for x in keys])],
             metric_date=pl.Series(day).cast(pl.Date), metric_name=np.array([x[2] for x in keys], dtype=object),
             metric_value=val, threshold=thr, is_breached=np.nan_to_num(val > thr, nan=0).astype(bool) & ~np.isnan(thr),
@@ -219,7 +233,7 @@ class AimlTables:
                                                                  "BUDGET_UTILISATION_FORECAST", "CAPACITY_FORECAST"]]
         k = len(keys)
         comp = self.H - cr.integers(1, 20, k) * HOUR
-        self.world.put("aiml", "analytics_cache", frame(
+        self.world.put_whole("aiml", "analytics_cache", frame(
             analytics_cache_id=new_uuid_bytes(cr, k), cache_key=pl.Series(keys),
             use_case_code=pl.Series([None] * 30 + ["APPLICATION_VOLUME_FORECAST", "DISTRICT_DEMAND_FORECAST",
                                                    "BUDGET_UTILISATION_FORECAST", "CAPACITY_FORECAST"], dtype=pl.String),

@@ -4,7 +4,9 @@ An application is started by a citizen, submitted on a working day, routed to th
 of the scheme's department in the citizen's district, reviewed, and decided (or withdrawn)
 days to weeks later, sometimes after the scheme's SLA. What happens to each application
 by the end of the period is decided here, once; the department's actions, the notices,
-payments and predictions only write it down (they read ``self.app``).
+payments and predictions only write it down (they read ``self.app``). The applications
+are made in blocks of consecutive submissions, each block with everything that follows
+from its applications, so no block needs another's rows.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import polars as pl
 
 from smart_warehouse_assets.synthetic import rules
 from smart_warehouse_assets.synthetic.core import (
-    DAY, HOUR, MINUTE, const, frame, ist_day_number, new_uuid_bytes, nullify, ts_col,
+    DAY, HOUR, MINUTE, const, frame, ist_day_number, ist_day_start, new_uuid_bytes, nullify, time_of_day, ts_col,
 )
 from smart_warehouse_assets.synthetic.rules import APPROVED, DRAFT, REJECTED, SUBMITTED, UNDER_REVIEW, WITHDRAWN
 
@@ -27,15 +29,34 @@ _CHANNELS = np.array(rules.CHANNELS)
 class ApplicationTables:
     """Builder mixin (see ``world.Period``) for ``service_applications`` and their history."""
 
-    def applications(self) -> None:
-        """The applications and their fate by the end of the period (left on ``self.app``)."""
-        rng = self.rng("applications")
-        H = self.H
+    def plan_applications(self) -> None:
+        """How many applications the period has, on which day each is submitted, and so how
+        the blocks split them (the i-th application of the period is submitted on the day
+        ``searchsorted(app_cum, i, "right")`` of the period)."""
         # 60,000 applications per 90 days at scale 1; the citizen population does not grow with days.
-        n = max(20, round(APPLICATIONS_PER_SCALE * self.scale * self.days / 90))
+        self.n_apps = max(20, round(APPLICATIONS_PER_SCALE * self.scale * self.days / 90))
+        per_day = self.rng("applications").multinomial(self.n_apps, self.day_weights())
+        self.app_cum = np.cumsum(per_day)
+        self.n_app_blocks = -(-self.n_apps // self.APPLICATIONS_PER_BLOCK)
+
+    def app_block_range(self, b: int) -> tuple[int, int]:
+        """The period's applications ``lo`` to ``hi - 1`` (in submission order) form block ``b``."""
+        return b * self.APPLICATIONS_PER_BLOCK, min(self.n_apps, (b + 1) * self.APPLICATIONS_PER_BLOCK)
+
+    def app_block_last_day(self, b: int) -> int:
+        """The day number of the last submission of block ``b``."""
+        return self.d0 + int(np.searchsorted(self.app_cum, self.app_block_range(b)[1] - 1, side="right"))
+
+    def applications(self, b: int) -> None:
+        """The applications of block ``b`` and their fate by the end of the period (left on ``self.app``)."""
+        rng = self.block("applications")
+        H = self.H
+        lo, hi = self.app_block_range(b)
+        n = hi - lo
+        day = self.d0 + np.searchsorted(self.app_cum, np.arange(lo, hi), side="right")
         channel = rng.choice(len(rules.CHANNELS), size=n, p=rules.CHANNEL_P)
         online = channel < 2
-        t = np.where(online, self.sample_period_times(rng, n, "online"), self.sample_period_times(rng, n, "office"))
+        t = ist_day_start(day) + np.where(online, time_of_day(rng, n, "online"), time_of_day(rng, n, "office"))
         draft = rng.random(n) < rules.DRAFT_SHARE
         delay = np.where(rng.random(n) < 0.7, rng.exponential(3 * HOUR, n), rng.random(n) * 3 * DAY).astype(np.int64)
         delay = np.where(channel >= 2, rng.integers(2, 40, n) * MINUTE, delay)
@@ -87,7 +108,7 @@ class ApplicationTables:
                                         np.where(decided_h, decided, 0), np.where(withdrawn, withdraw_at, 0)])
         ids = new_uuid_bytes(rng, n)
         number = ("SW" + pl.Series(ist_day_number(created)).cast(pl.Date).dt.strftime("%Y%m%d") + "-"
-                  + pl.Series(np.arange(1, n + 1)).cast(pl.String).str.zfill(7))
+                  + pl.Series(np.arange(lo + 1, hi + 1)).cast(pl.String).str.zfill(7))
         created_by = np.array(rules.CHANNEL_ACTOR, dtype=object)[channel]
         updated_by = np.where(withdrawn, "citizen", np.where(decided_h | reviewed, self.user_emp[officer], created_by))
         self.app = dict(ids=ids, cit=cit, sch=sch, channel=channel, draft=draft, created=created, sub=sub,
@@ -109,7 +130,7 @@ class ApplicationTables:
 
     def history(self) -> None:
         """Every status an application went through, from draft to where it stands."""
-        rng = self.rng("application_status_history")
+        rng = self.block("application_status_history")
         a = self.app
         n = len(a["ids"])
         idx = np.arange(n)

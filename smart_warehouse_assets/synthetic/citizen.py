@@ -3,7 +3,8 @@
 Schemes and citizens come first (the department side reads the schemes to build its
 workflows, applications draw their applicants from the citizens). Once the applications'
 lifecycle is fixed (``applications``), the documents, notices, payments, feedback and the
-audit log follow from it. Citizens and schemes are finished by the dirty rows (``dirty``).
+audit log follow from it, block by block of applications. Citizens are made block by block
+too, with their dirty rows (``dirty``) planted as they go.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from smart_warehouse_assets.synthetic.core import (
     uuid_text,
 )
 from smart_warehouse_assets.synthetic.rules import APPROVED
+from smart_warehouse_assets.synthetic.world import CITIZEN_BLOCK
 
 CITIZENS_PER_SCALE = 20_000
 
@@ -69,45 +71,70 @@ class CitizenTables:
         )
 
     def citizens(self) -> None:
-        """The registered citizens, a few moving district in the period (finished with the dirty rows)."""
+        """The registered citizens, a few moving district in the period: what applications
+        read of each (id, registration, district, e-mail or not) for the whole population,
+        the rest of their rows block by block (with their dirty rows and audit trail)."""
         rng = self.rng("citizens")
         n = max(10, round(CITIZENS_PER_SCALE * self.scale))
         before = rng.random(n) < 0.7
         created = np.where(before, self.S - rng.integers(1, 730, n) * DAY + time_of_day(rng, n, "online"),
                            self.sample_period_times(rng, n))
-        created = np.sort(created)
+        del before
+        created.sort()
         ids = new_uuid_bytes(rng, n)
-        g = rng.choice(len(rules.GENDERS), size=n, p=rules.GENDER_P)
+        g = rng.choice(len(rules.GENDERS), size=n, p=rules.GENDER_P).astype(np.int8)
+        weights = np.array([3.0 if d[1] in ref.METRO_DISTRICTS else 1.0 for d in ref.DISTRICTS])
+        dist = rng.choice(len(ref.DISTRICTS), size=n, p=weights / weights.sum()).astype(np.int16)
+        has_email = rng.random(n) < 0.72
+        # A few citizens move to another district during the period.
+        movable = np.flatnonzero(created < self.H - 5 * DAY)
+        movers = (np.sort(rng.choice(movable, size=max(1, round(rules.MOVER_SHARE * n)), replace=False)) if len(movable)
+                  else np.array([], int))
+        del movable
+        lo = np.maximum(created[movers], self.S) + HOUR
+        move_at = lo + (rng.random(len(movers)) * (self.H - HOUR - lo)).astype(np.int64)
+        new_dist = ((dist[movers] + rng.integers(1, len(ref.DISTRICTS), len(movers))) % len(ref.DISTRICTS)).astype(np.int16)
+        move_from = dist[movers].copy()
+        dist[movers] = new_dist
+        self.cit_ids, self.cit_created, self.cit_dist, self.cit_gender = ids, created, dist, g
+        self.cit_moves = (movers, move_at, move_from, new_dist)
+        self.cit_has_email = has_email
+        self.dirty_citizens()
+        for b in range(-(-n // self.CITIZENS_PER_BLOCK)):
+            self.citizen_block(b)
+        self.world.close("citizen", "citizens")
+
+    def citizen_block(self, b: int) -> None:
+        """The rows of one block of citizens and their audit trail (registration, moves)."""
+        rng = self.block_streams(CITIZEN_BLOCK, b)("citizens")
+        lo, hi = b * self.CITIZENS_PER_BLOCK, min(len(self.cit_ids), (b + 1) * self.CITIZENS_PER_BLOCK)
+        n = hi - lo
+        ids, created, dist, g = self.cit_ids[lo:hi], self.cit_created[lo:hi], self.cit_dist[lo:hi], self.cit_gender[lo:hi]
+        has_email = self.cit_has_email[lo:hi]
         gender = np.array(rules.GENDERS, dtype=object)[g]
         male, female, other = (np.array(names, dtype=object)[rng.integers(0, len(names), n)] for names in rules.FIRST_NAMES)
         first = np.where(g == 0, male, np.where(g == 1, female, other))
         last = np.array(ref.SURNAMES, dtype=object)[rng.integers(0, len(ref.SURNAMES), n)]
-        weights = np.array([3.0 if d[1] in ref.METRO_DISTRICTS else 1.0 for d in ref.DISTRICTS])
-        dist = rng.choice(len(ref.DISTRICTS), size=n, p=weights / weights.sum())
-        age_days = rules.age_days(rng, n)
-        dob_day = self.d0 - age_days
-        has_email = rng.random(n) < 0.72
+        dob_day = self.d0 - rules.age_days(rng, n)
         num = rng.integers(1, 999, n)
         status = rng.choice(np.array(["active", "inactive", "deleted"], dtype=object), size=n, p=[0.975, 0.02, 0.005])
         channel_created = np.where(rng.random(n) < 0.8, "self-registration", "csc-operator")
-        # A few citizens move to another district during the period.
+        movers, move_at, old_d, new_d = self.cit_moves
+        here = slice(np.searchsorted(movers, lo), np.searchsorted(movers, hi))
         updated = created.copy()
-        move_from = np.full(n, -1)
-        movable = np.flatnonzero(created < self.H - 5 * DAY)
-        movers = (rng.choice(movable, size=max(1, round(rules.MOVER_SHARE * n)), replace=False) if len(movable)
-                  else np.array([], int))
-        lo = np.maximum(created[movers], self.S) + HOUR
-        move_at = lo + (rng.random(len(movers)) * (self.H - HOUR - lo)).astype(np.int64)
-        new_dist = (dist[movers] + rng.integers(1, len(ref.DISTRICTS), len(movers))) % len(ref.DISTRICTS)
-        move_from[movers] = dist[movers]
-        dist[movers] = new_dist
-        updated[movers] = move_at
-        self.cit_ids, self.cit_created, self.cit_dist, self.cit_gender = ids, created, dist, gender
-        self.cit_moves = (movers, move_at, move_from[movers], new_dist)
-        self.cit_has_email = has_email
-        self.cit_age_days = age_days
+        updated[movers[here] - lo] = move_at[here]
         D = ref.DISTRICTS
-        self.citizen_frame = dict(
+        district = np.array([D[i][1] for i in dist], dtype=object)
+        odd, odd_style, alt, alt_pick = self.cit_dirty
+        for j, s in zip(odd, odd_style):
+            if lo <= j < hi:
+                d = district[j - lo]
+                district[j - lo] = ["  " + d.lower() + " ", d.upper(), " " + d, d.lower(), d.replace(" ", "  ") + "  "][s]
+        spelling = {"male": ("M", "MALE"), "female": ("F", "Female"), "other": ("T", "T")}
+        for j, r in zip(alt, alt_pick):
+            if lo <= j < hi:
+                gender[j - lo] = spelling[gender[j - lo]][r]
+        self.world.put("citizen", "citizens", frame(
             citizen_id=ids,
             full_name=pl.Series(first.tolist()) + " " + pl.Series(last.tolist()),
             email=nullify(pl.Series([f"{rules.name_handle(a, b)}{k}@{d}" for a, b, k, d in
@@ -122,19 +149,38 @@ class CitizenTables:
                 rng.integers(*rules.HOUSE_NUMBERS, n), np.array(ref.STREET_WORDS, dtype=object)[rng.integers(0, len(ref.STREET_WORDS), n)],
                 np.array(ref.STREET_KINDS, dtype=object)[rng.integers(0, len(ref.STREET_KINDS), n)])]),
             city=np.array([D[i][2] for i in dist], dtype=object),
-            district=np.array([D[i][1] for i in dist], dtype=object),
+            district=district,
             state=np.array([D[i][0] for i in dist], dtype=object),
             pincode=pl.Series([rules.pincode(D[i][3], k) for i, k in zip(dist, rng.integers(*rules.PINCODE_SUFFIXES, n))]),
             preferred_language=np.array(ref.LANGUAGES, dtype=object)[rng.integers(0, len(ref.LANGUAGES), n)],
             status=status, created_at=ts_col(created), updated_at=ts_col(updated),
             created_by=channel_created.astype(object),
             updated_by=np.where(updated > created, "citizen", channel_created).astype(object),
-        )
+        ))
+        # Their audit trail: the registration, and the move for those who moved.
+        k = here.stop - here.start
+        self.audit_rows(
+            self.block("audit_log"), np.full(n + k, "citizens", dtype=object),
+            np.concatenate([ids, self.cit_ids[movers[here]]]),
+            np.concatenate([np.full(n, "insert", dtype=object), np.full(k, "update", dtype=object)]),
+            np.full(n + k, "citizen", dtype=object), np.concatenate([created, move_at[here]]),
+            [None] * n + [jdump({"district": D[i][1]}) for i in old_d[here]],
+            [jdump({"status": "active"})] * n + [jdump({"district": D[i][1]}) for i in new_d[here]])
+
+    def audit_rows(self, rng: np.random.Generator, entity_table: np.ndarray, entity: np.ndarray, action: np.ndarray,
+                   actor: np.ndarray, at: np.ndarray, old: list, new: list) -> None:
+        """Rows of the citizen portal's audit log (see ``DeptTables.dept_audit_log``)."""
+        m = len(entity)
+        self.world.put("citizen", "audit_log", frame(
+            audit_id=new_uuid_bytes(rng, m), entity_table=entity_table, entity_id=entity, action=action, actor=actor,
+            changed_at=ts_col(at), old_values=pl.Series(old, dtype=pl.String), new_values=pl.Series(new, dtype=pl.String),
+            status=const("active", m), created_at=ts_col(at), updated_at=ts_col(at), created_by=actor, updated_by=actor,
+        ))
 
     # ------------------------------------------------------------------ what follows an application
     def documents(self) -> None:
         """The uploaded documents; their check is left on ``self.docs`` for the department's side."""
-        rng = self.rng("documents")
+        rng = self.block("documents")
         a = self.app
         n = len(a["ids"])
         ndoc = np.where(a["draft"], rng.integers(0, 2, n), self.sch_ndocs[a["sch"]])
@@ -173,7 +219,7 @@ class CitizenTables:
 
     def notifications(self) -> None:
         """Notices to citizens: submission, decision, withdrawal, and reminders for drafts."""
-        rng = self.rng("notifications")
+        rng = self.block("notifications")
         a = self.app
         H = self.H
         n = len(a["ids"])
@@ -209,7 +255,7 @@ class CitizenTables:
 
     def payments(self) -> None:
         """Benefit payments of approved applications, a few days after the decision."""
-        rng = self.rng("payments")
+        rng = self.block("payments")
         a = self.app
         day = ist_day_number(np.where(a["decided_h"], a["decided"], self.S)) + rng.integers(1, 10, len(a["ids"]))
         paid = self.office_time(rng, day)
@@ -229,7 +275,7 @@ class CitizenTables:
 
     def feedback(self) -> None:
         """Ratings some citizens give after the decision."""
-        rng = self.rng("feedback")
+        rng = self.block("feedback")
         a = self.app
         n = len(a["ids"])
         at = a["decided"] + (rng.uniform(0.5, 6.0, n) * DAY).astype(np.int64)
@@ -248,38 +294,29 @@ class CitizenTables:
         ))
 
     def audit_log(self) -> None:
-        """Inserts and updates of citizens, applications and schemes (see ``DeptTables.dept_audit_log``)."""
-        rng = self.rng("audit_log")
+        """The applications' audit trail: each one started, and decided where it was."""
         a = self.app
-        n_c, n_a = len(self.cit_ids), len(a["ids"])
-        movers, move_at, old_d, new_d = self.cit_moves
-        D = ref.DISTRICTS
+        n = len(a["ids"])
         dec = np.flatnonzero(a["decided_h"])
+        k = len(dec)
+        self.audit_rows(
+            self.block("audit_log"), np.full(n + k, "service_applications", dtype=object),
+            np.concatenate([a["ids"], a["ids"][dec]]),
+            np.concatenate([np.full(n, "insert", dtype=object), np.full(k, "update", dtype=object)]),
+            np.concatenate([np.full(n, "citizen", dtype=object), self.user_emp[a["officer"][dec]]]),
+            np.concatenate([a["created"], a["decided"][dec]]),
+            [None] * n + [jdump({"status": "under_review"})] * k,
+            [jdump({"status": "draft"})] * n + np.where(a["status"][dec] == APPROVED, jdump({"status": "approved"}),
+                                                         jdump({"status": "rejected"})).tolist())
+
+    def scheme_audit_log(self) -> None:
+        """The schemes' changes in the period, in the audit log."""
         ch = np.flatnonzero(self.sch_change_at < np.iinfo(np.int64).max)
-        entity_table = np.concatenate([np.full(n_c, "citizens", dtype=object), np.full(n_a, "service_applications", dtype=object),
-                                       np.full(len(movers), "citizens", dtype=object),
-                                       np.full(len(dec), "service_applications", dtype=object),
-                                       np.full(len(ch), "schemes", dtype=object)])
-        entity = np.concatenate([self.cit_ids, a["ids"], self.cit_ids[movers], a["ids"][dec], self.sch_ids[ch]])
-        action = np.concatenate([np.full(n_c + n_a, "insert", dtype=object), np.full(len(movers) + len(dec) + len(ch), "update", dtype=object)])
-        at = np.concatenate([self.cit_created, a["created"], move_at, a["decided"][dec], self.sch_change_at[ch]])
-        old = ([None] * (n_c + n_a)
-               + [jdump({"district": D[i][1]}) for i in old_d]
-               + [jdump({"status": "under_review"})] * len(dec)
-               + [jdump({"benefit_amount": None if np.isnan(self.sch_old_benefit[i]) else self.sch_old_benefit[i],
-                         "sla_days": int(self.sch_old_sla[i])}) for i in ch])
-        new = ([jdump({"status": "active"})] * n_c
-               + [jdump({"status": "draft"})] * n_a
-               + [jdump({"district": D[i][1]}) for i in new_d]
-               + np.where(a["status"][dec] == APPROVED, jdump({"status": "approved"}),
-                          jdump({"status": "rejected"})).tolist()
-               + [jdump({"benefit_amount": None if np.isnan(self.sch_benefit[i]) else self.sch_benefit[i],
-                         "sla_days": int(self.sch_sla[i])}) for i in ch])
-        actor = np.concatenate([np.full(n_c + n_a + len(movers), "citizen", dtype=object),
-                                self.user_emp[a["officer"][dec]], np.full(len(ch), "scheme-admin", dtype=object)])
-        m = len(entity)
-        self.world.put("citizen", "audit_log", frame(
-            audit_id=new_uuid_bytes(rng, m), entity_table=entity_table, entity_id=entity, action=action, actor=actor,
-            changed_at=ts_col(at), old_values=pl.Series(old, dtype=pl.String), new_values=pl.Series(new, dtype=pl.String),
-            status=const("active", m), created_at=ts_col(at), updated_at=ts_col(at), created_by=actor, updated_by=actor,
-        ))
+        k = len(ch)
+        self.audit_rows(
+            self.rng("audit_log.schemes"), np.full(k, "schemes", dtype=object), self.sch_ids[ch],
+            np.full(k, "update", dtype=object), np.full(k, "scheme-admin", dtype=object), self.sch_change_at[ch],
+            [jdump({"benefit_amount": None if np.isnan(self.sch_old_benefit[i]) else self.sch_old_benefit[i],
+                    "sla_days": int(self.sch_old_sla[i])}) for i in ch],
+            [jdump({"benefit_amount": None if np.isnan(self.sch_benefit[i]) else self.sch_benefit[i],
+                    "sla_days": int(self.sch_sla[i])}) for i in ch])

@@ -3,7 +3,8 @@
 The department side of the world comes in two passes: the organisation first (departments
 and their district offices, designations, officers, workflows), which the citizen side
 needs to route applications; then, once the applications exist, the officers' work on
-them (assignments, processing actions, notifications, daily dashboard counts). The
+them (assignments, processing actions, notifications, daily dashboard counts), block by
+block of applications. The
 verification of documents and the department audit log follow the citizen side's
 documents and audit log.
 """
@@ -73,7 +74,7 @@ class DeptTables:
             created_by=const("setup", n),
             updated_by=pl.Series(np.where(updated > created, "dept-admin", "setup")),
         )
-        self.world.put("dept", "departments", df)
+        self.world.put_whole("dept", "departments", df)
 
     def designations(self) -> None:
         """The officers' ranks, and which of them can approve."""
@@ -91,7 +92,7 @@ class DeptTables:
             created_at=ts_col(created), updated_at=ts_col(created),
             created_by=const("setup", n), updated_by=const("setup", n),
         )
-        self.world.put("dept", "designations", df)
+        self.world.put_whole("dept", "designations", df)
 
     def dept_users(self) -> None:
         """The officers of every office: in a district office the first one approves."""
@@ -133,7 +134,7 @@ class DeptTables:
             status=const("active", n), created_at=ts_col(created), updated_at=ts_col(created),
             created_by=const("dept-admin", n), updated_by=const("dept-admin", n),
         )
-        self.world.put("dept", "dept_users", df)
+        self.world.put_whole("dept", "dept_users", df)
 
     def office_lookup(self) -> np.ndarray:
         """[department index, district index] -> the office that handles it (else the department)."""
@@ -155,7 +156,7 @@ class DeptTables:
         steps = rng.integers(3, 6, n)
         created = self.sch_created + HOUR
         self.wf_ids = ids
-        self.world.put("dept", "workflows", frame(
+        self.world.put_whole("dept", "workflows", frame(
             workflow_id=ids, workflow_code=np.array([f"WF-{c}" for c in self.sch_codes], dtype=object),
             workflow_name=np.array([f"{m} processing" for m in self.sch_name], dtype=object),
             scheme_code=self.sch_codes, department_id=self.dept_ids[self.sch_dept_idx],
@@ -171,7 +172,7 @@ class DeptTables:
         m = len(wf)
         actions = np.array(["receive and register", "check documents", "field verification",
                             "recommend", "approve or reject"], dtype=object)
-        self.world.put("dept", "approval_chains", frame(
+        self.world.put_whole("dept", "approval_chains", frame(
             approval_chain_id=new_uuid_bytes(rng, m), workflow_id=ids[wf], step_number=pl.Series(step, dtype=pl.Int16),
             designation_id=self.desig_ids[desig],
             action_required=np.where(last, "approve or reject", actions[np.minimum(step - 1, 3)]).astype(object),
@@ -182,8 +183,8 @@ class DeptTables:
 
     # ------------------------------------------------------------------ the work on applications
     def actions(self) -> None:
-        """Each application's processing actions, numbered in time order (written with the orphans)."""
-        rng = self.rng("processing_actions")
+        """Each application's processing actions, numbered in time order (the orphans come last)."""
+        rng = self.block("processing_actions")
         a = self.app
         H = self.H
         sub_ok = ~a["draft"]
@@ -227,24 +228,22 @@ class DeptTables:
         sel = typ == _ACT["document_check"]
         doc_check[app[sel]] = at[sel]
         self.doc_check = doc_check
-        self.action_count = np.bincount(app, minlength=len(a["ids"]))
-        self.assignment_ids = new_uuid_bytes(self.rng("application_assignments.ids"), len(a["ids"]))
+        self.assignment_ids = new_uuid_bytes(self.block("application_assignments.ids"), len(a["ids"]))
         office, officer = a["office"][app], a["officer"][app]
         m = len(app)
         by = self.user_emp[officer]
-        self.action_frame = dict(
+        self.world.put("dept", "processing_actions", frame(
             action_id=new_uuid_bytes(rng, m), application_id=a["ids"][app], assignment_id=self.assignment_ids[app],
             department_id=self.dept_ids[office], officer_id=self.user_ids[officer],
-            action_type=_ACTION_TYPES[typ], action_at=at, step_number=step.astype(np.int32),
+            action_type=_ACTION_TYPES[typ], action_at=ts_col(at), step_number=step.astype(np.int32),
             remarks=_ACTION_REMARKS[typ],
             status=np.full(m, "active", dtype=object), created_by=by, updated_by=by,
-        )
-        self.last_action_at = np.zeros(len(a["ids"]), dtype=np.int64)
-        np.maximum.at(self.last_action_at, app, at)
+            created_at=ts_col(at), updated_at=ts_col(at),
+        ))
 
     def assignments(self) -> None:
         """Each submitted application's assignment to its officer."""
-        rng = self.rng("application_assignments")
+        rng = self.block("application_assignments")
         a = self.app
         idx = np.flatnonzero(~a["draft"])
         k = len(idx)
@@ -268,7 +267,7 @@ class DeptTables:
 
     def dept_notifications(self) -> None:
         """Officers' notices: a new assignment, and a warning two days before the SLA."""
-        rng = self.rng("dept_notifications")
+        rng = self.block("dept_notifications")
         a = self.app
         idx = np.flatnonzero(~a["draft"])
         warn_at = a["sub"] + (a["sla"] - 2) * DAY
@@ -290,25 +289,35 @@ class DeptTables:
             created_by=const("workflow-engine", m), updated_by=const("workflow-engine", m),
         ))
 
+    def plan_dashboard(self) -> None:
+        # [office, period day, metric], the metrics in the order of their names
+        self.dashboard_counts = np.zeros((len(self.dept_ids), self.days, 3), dtype=np.int32)
+
+    def count_dashboard(self) -> None:
+        """Add the block's applications to the daily counts per office (received, approved, rejected)."""
+        a = self.app
+        cnt = self.dashboard_counts
+        sub_ok = ~a["draft"]
+        for office, day, metric in (
+                (a["office"][sub_ok], ist_day_number(a["sub"][sub_ok]), np.full(sub_ok.sum(), 1)),
+                (a["office"][a["decided_h"]], ist_day_number(a["decided"][a["decided_h"]]),
+                 np.where(a["status"][a["decided_h"]] == APPROVED, 0, 2))):
+            inside = (day >= self.d0) & (day < self.d0 + self.days)
+            np.add.at(cnt, (office[inside], day[inside] - self.d0, metric[inside]), 1)
+
     def dashboard_metrics(self) -> None:
         """Daily counts per office of applications received, approved and rejected."""
         rng = self.rng("dashboard_metrics")
-        a = self.app
-        sub_ok = ~a["draft"]
-        recv = pl.DataFrame({"office": a["office"][sub_ok], "day": ist_day_number(a["sub"][sub_ok]), "metric": "applications_received"})
-        dec = a["decided_h"]
-        disp = pl.DataFrame({"office": a["office"][dec], "day": ist_day_number(a["decided"][dec]),
-                             "metric": np.where(a["status"][dec] == APPROVED, "applications_approved", "applications_rejected")})
-        allm = pl.concat([recv, disp]).group_by(["office", "day", "metric"]).len().sort(["office", "day", "metric"])
-        allm = allm.filter(pl.col("day") < self.d0 + self.days).filter(pl.col("day") >= self.d0)
-        m = allm.height
-        office = allm["office"].to_numpy()
-        day = allm["day"].to_numpy()
+        names = np.array(["applications_approved", "applications_received", "applications_rejected"], dtype=object)
+        office, day, metric = np.nonzero(self.dashboard_counts)
+        value = self.dashboard_counts[office, day, metric].astype(np.float64)
+        day = day + self.d0
+        m = len(office)
         at = ist_day_start(day + 1) + 30 * MINUTE  # 00:30 IST the next day
-        self.world.put("dept", "dashboard_metrics", frame(
+        self.world.put_whole("dept", "dashboard_metrics", frame(
             dashboard_metric_id=new_uuid_bytes(rng, m), department_id=self.dept_ids[office],
-            metric_date=pl.Series(day).cast(pl.Date), metric_name=allm["metric"],
-            metric_value=allm["len"].cast(pl.Float64), status=const("active", m),
+            metric_date=pl.Series(day).cast(pl.Date), metric_name=names[metric],
+            metric_value=value, status=const("active", m),
             created_at=ts_col(at), updated_at=ts_col(at),
             created_by=const("dashboard-job", m), updated_by=const("dashboard-job", m),
         ))
@@ -325,7 +334,7 @@ class DeptTables:
                         "Document does not match applicant"], dtype=object)[result]
         at = d["verified_at"][v]
         self.world.put("dept", "document_verifications", frame(
-            verification_id=new_uuid_bytes(self.rng("document_verifications"), len(v)), document_id=d["ids"][v],
+            verification_id=new_uuid_bytes(self.block("document_verifications"), len(v)), document_id=d["ids"][v],
             application_id=a["ids"][app], department_id=self.dept_ids[a["office"][app]],
             officer_id=self.user_ids[officer], verification_result=res, verified_at=ts_col(at),
             remarks=rem, status=const("active", len(v)), created_at=ts_col(at),
@@ -335,7 +344,7 @@ class DeptTables:
     def dept_audit_log(self) -> None:
         """The department audit trail: the officers' creation and the department renamed in the period."""
         renamed, old_name, rename_at = self.dept_rename
-        k = self.world.frames["dept"]["dept_users"].height
+        k = len(self.user_ids)
         ids = np.concatenate([self.user_ids, self.dept_ids[[renamed]]])
         t = np.concatenate([self.user_created, [rename_at]])
         tables = ["dept_users"] * k + ["departments"]
@@ -343,7 +352,7 @@ class DeptTables:
         oldv = [None] * k + [jdump({"department_name": old_name})]
         newv = [jdump({"employee_code": e}) for e in self.user_emp] + [jdump({"department_name": ref.RENAMED_DEPARTMENT[1]})]
         actor_user = np.concatenate([np.full(k, self.user_ids[0]), [self.user_ids[0]]])
-        self.world.put("dept", "dept_audit_log", frame(
+        self.world.put_whole("dept", "dept_audit_log", frame(
             dept_audit_id=new_uuid_bytes(self.rng("dept_audit_log"), k + 1), actor_user_id=actor_user,
             entity_table=np.array(tables, dtype=object), entity_id=ids, action=np.array(acts, dtype=object),
             changed_at=ts_col(t), old_values=pl.Series(oldv, dtype=pl.String), new_values=pl.Series(newv, dtype=pl.String),

@@ -2,7 +2,8 @@
 
 Independent of the applications: components, health checks at a fixed interval (and the
 alerts and incidents they raise), resource and endpoint metrics, logs and their hourly
-counts, and the administrators with their logins.
+counts, and the administrators with their logins. The monitored days are made in blocks of
+whole days, alongside the applications of the same days.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from smart_warehouse_assets.synthetic import rules
 from smart_warehouse_assets.synthetic.core import (
     DAY, HOUR, IST_OFFSET, MINUTE, US, const, frame, ist_day_start, jdump, new_uuid_bytes, random_hex, ts_col,
 )
+from smart_warehouse_assets.synthetic.world import MONITOR_BLOCK
 
 
 class MonitorTables:
@@ -27,7 +29,7 @@ class MonitorTables:
         nc = len(C)
         cids = new_uuid_bytes(rng, nc)
         ccreated = np.full(nc, self.S - 500 * DAY)
-        self.world.put("monitor", "system_components", frame(
+        self.world.put_whole("monitor", "system_components", frame(
             component_id=cids, component_code=np.array([c[0] for c in C], dtype=object),
             component_name=np.array([c[1] for c in C], dtype=object), component_type=np.array([c[2] for c in C], dtype=object),
             data_centre=np.array([c[3] for c in C], dtype=object),
@@ -38,14 +40,64 @@ class MonitorTables:
         ))
         self.comp_ids = cids
 
-    def health_and_alerts(self) -> None:
-        """Health checks at a fixed interval per component; alert rules, and incidents from the bad checks."""
+    def alert_rules(self) -> None:
+        """Two alert rules per component: down (critical) and slow (warning)."""
         C, cids = ref.COMPONENTS, self.comp_ids
         nc = len(C)
-        hr = self.rng("health_checks")
+        ar = self.rng("alert_rules")
+        rule_comp = np.arange(nc)
+        nr = nc * 2
+        rcomp = np.concatenate([rule_comp, rule_comp])
+        rsev = np.concatenate([np.full(nc, "critical", dtype=object), np.full(nc, "warning", dtype=object)])
+        self.rule_ids = rule_ids = new_uuid_bytes(ar, nr)
+        self.world.put_whole("monitor", "alert_rules", frame(
+            alert_rule_id=rule_ids, rule_code=pl.Series([f"{C[c][0]}-{'DOWN' if i < nc else 'SLOW'}" for i, c in enumerate(rcomp)]),
+            rule_name=pl.Series([f"{C[c][1]} {'is down' if i < nc else 'responds slowly'}" for i, c in enumerate(rcomp)]),
+            component_id=cids[rcomp], metric_name=np.where(np.arange(nr) < nc, "health_status", "response_ms").astype(object),
+            severity=rsev, condition=np.where(np.arange(nr) < nc, "health_status = 'down'", "response_ms > 2000 for 5 min").astype(object),
+            threshold=np.where(np.arange(nr) < nc, np.nan, 2000.0), status=const("active", nr),
+            created_at=ts_col(np.full(nr, self.S - 400 * DAY)), updated_at=ts_col(np.full(nr, self.S - 400 * DAY)),
+            created_by=const("platform-admin", nr), updated_by=const("platform-admin", nr),
+        ))
+
+    def plan_monitoring(self) -> None:
+        """Monitored days go in blocks of whole days, about ``MONITORED_ROWS_PER_BLOCK`` health checks each."""
+        checks_per_day = max(1, round(48 * self.scale)) * len(ref.COMPONENTS)
+        self.monitor_days_per_block = max(1, self.MONITORED_ROWS_PER_BLOCK // checks_per_day)
+        self.n_monitor_blocks = -(-self.days // self.monitor_days_per_block)
+        self.monitor_done = 0
+        self.log_carry = None
+
+    def monitor_until(self, day: int) -> None:
+        """The blocks of monitored days up to the one holding ``day`` (a day number)."""
+        while self.monitor_done < self.n_monitor_blocks and self.monitor_done * self.monitor_days_per_block <= day - self.d0:
+            self.monitor_block(self.monitor_done)
+            self.monitor_done += 1
+
+    def finish_monitoring(self) -> None:
+        """The rest of the monitored days; then their tables are final."""
+        self.monitor_until(self.d0 + self.days)
+        for table in ("health_checks", "alert_incidents", "system_metrics", "performance_metrics", "system_logs",
+                      "log_aggregations"):
+            self.world.close("monitor", table)
+
+    def monitor_block(self, b: int) -> None:
+        """Health checks, incidents, resource and endpoint metrics and logs of a block of days."""
+        first = b * self.monitor_days_per_block
+        last = min(self.days, first + self.monitor_days_per_block)  # period day indexes first..last-1
+        self.block_streams(MONITOR_BLOCK, b)
+        self.health_and_alerts(first, last)
+        self.resource_metrics(first, last)
+        self.logs(first, last)
+
+    def health_and_alerts(self, first: int, last: int) -> None:
+        """Health checks at a fixed interval per component, and incidents from the bad checks."""
+        C, cids = ref.COMPONENTS, self.comp_ids
+        nc = len(C)
+        hr = self.block("health_checks")
         per_day = max(1, round(48 * self.scale))
         step = DAY // per_day
-        slots = np.arange(self.days * per_day)
+        slots = np.arange(first * per_day, last * per_day)
         comp = np.repeat(np.arange(nc), len(slots))
         t = self.S + np.tile(slots, nc) * step + hr.integers(0, 30, len(comp)) * US
         m = len(comp)
@@ -61,22 +113,7 @@ class MonitorTables:
             response_ms=pl.Series(resp), details=pl.Series(details.tolist(), dtype=pl.String),
             created_at=ts_col(t), updated_at=ts_col(t), created_by=const("prober", m), updated_by=const("prober", m),
         ))
-        ar = self.rng("alert_rules")
-        rule_comp = np.arange(nc)
-        nr = nc * 2
-        rcomp = np.concatenate([rule_comp, rule_comp])
-        rsev = np.concatenate([np.full(nc, "critical", dtype=object), np.full(nc, "warning", dtype=object)])
-        rule_ids = new_uuid_bytes(ar, nr)
-        self.world.put("monitor", "alert_rules", frame(
-            alert_rule_id=rule_ids, rule_code=pl.Series([f"{C[c][0]}-{'DOWN' if i < nc else 'SLOW'}" for i, c in enumerate(rcomp)]),
-            rule_name=pl.Series([f"{C[c][1]} {'is down' if i < nc else 'responds slowly'}" for i, c in enumerate(rcomp)]),
-            component_id=cids[rcomp], metric_name=np.where(np.arange(nr) < nc, "health_status", "response_ms").astype(object),
-            severity=rsev, condition=np.where(np.arange(nr) < nc, "health_status = 'down'", "response_ms > 2000 for 5 min").astype(object),
-            threshold=np.where(np.arange(nr) < nc, np.nan, 2000.0), status=const("active", nr),
-            created_at=ts_col(np.full(nr, self.S - 400 * DAY)), updated_at=ts_col(np.full(nr, self.S - 400 * DAY)),
-            created_by=const("platform-admin", nr), updated_by=const("platform-admin", nr),
-        ))
-        ir = self.rng("alert_incidents")
+        ir = self.block("alert_incidents")
         bad = np.flatnonzero((state == 2) | ((state == 1) & (ir.random(m) < 0.3)))
         ni = len(bad)
         opened = t[bad]
@@ -85,22 +122,23 @@ class MonitorTables:
         istatus = np.where(done, "resolved", "acknowledged").astype(object)
         crit = state[bad] == 2
         self.world.put("monitor", "alert_incidents", frame(
-            incident_id=new_uuid_bytes(ir, ni), alert_rule_id=rule_ids[np.where(crit, comp[bad], comp[bad] + nc)],
+            incident_id=new_uuid_bytes(ir, ni), alert_rule_id=self.rule_ids[np.where(crit, comp[bad], comp[bad] + nc)],
             component_id=cids[comp[bad]], severity=np.where(crit, "critical", "warning").astype(object),
-            title=pl.Series([f"{C[c][0]} {'down' if k else 'degraded'}" for c, k in zip(comp[bad], crit)]),
+            title=pl.Series([f"{C[c][0]} {'down' if k else 'degraded'}" for c, k in zip(comp[bad], crit)], dtype=pl.String),
             incident_status=istatus, opened_at=ts_col(opened), acknowledged_at=ts_col(opened + 4 * MINUTE),
-            resolved_at=ts_col(resolved, ~done), details=pl.Series([jdump({"response_ms": int(r)}) for r in resp[bad]]),
+            resolved_at=ts_col(resolved, ~done),
+            details=pl.Series([jdump({"response_ms": int(r)}) for r in resp[bad]], dtype=pl.String),
             status=const("active", ni), created_at=ts_col(opened), updated_at=ts_col(np.where(done, resolved, opened + 4 * MINUTE)),
             created_by=const("alertmanager", ni), updated_by=const("alertmanager", ni),
         ))
 
-    def resource_metrics(self) -> None:
+    def resource_metrics(self, first: int, last: int) -> None:
         """Hourly CPU and memory per component (at scale 1) and endpoint performance per window."""
         C, cids = ref.COMPONENTS, self.comp_ids
         nc = len(C)
-        sr = self.rng("system_metrics")
+        sr = self.block("system_metrics")
         per_day = max(1, round(24 * self.scale))
-        slots = np.arange(self.days * per_day)
+        slots = np.arange(first * per_day, last * per_day)
         names = np.array(["cpu_percent", "memory_percent"], dtype=object)
         comp = np.repeat(np.arange(nc), len(slots) * 2)
         nm = np.tile(np.repeat(np.arange(2), len(slots)), nc)
@@ -115,7 +153,7 @@ class MonitorTables:
             created_at=ts_col(t), updated_at=ts_col(t), created_by=const("collector", m), updated_by=const("collector", m),
         ))
         # Endpoint performance per window.
-        pr = self.rng("performance_metrics")
+        pr = self.block("performance_metrics")
         eps = [(list(C).index(next(c for c in C if c[0] == code)), e) for code, es in ref.ENDPOINTS_BY_COMPONENT.items() for e in es]
         ep = np.repeat(np.arange(len(eps)), len(slots))
         ws = self.S + np.tile(slots, len(eps)) * (DAY // per_day)
@@ -133,16 +171,20 @@ class MonitorTables:
             created_by=const("collector", m), updated_by=const("collector", m),
         ))
 
-    def logs(self) -> None:
-        """System logs and their hourly counts per component and level."""
+    def logs(self, first: int, last: int) -> None:
+        """System logs and their hourly counts per component and level.
+
+        An hour counted is a UTC hour, which the IST midnight that ends a block cuts in two:
+        its counts so far wait for the next block (``log_carry``)."""
         cids = self.comp_ids
         nc = len(cids)
-        lr = self.rng("system_logs")
-        nl = max(1, round(300 * self.scale)) * self.days
+        lr = self.block("system_logs")
+        nl = max(1, round(300 * self.scale)) * (last - first)
         comp = lr.integers(0, nc, nl)
         lvl = lr.choice(4, size=nl, p=[0.7, 0.2, 0.08, 0.02])
         levels = np.array(["info", "warning", "error", "critical"], dtype=object)
-        t = self.S + (lr.random(nl) * (self.H - self.S)).astype(np.int64)
+        start, end = self.S + first * DAY, self.S + last * DAY
+        t = start + (lr.random(nl) * (end - start)).astype(np.int64)
         msgs = [ref.LOG_MESSAGES[levels[v]][int(r * len(ref.LOG_MESSAGES[levels[v]]))] for v, r in zip(lvl, lr.random(nl))]
         self.world.put("monitor", "system_logs", frame(
             system_log_id=new_uuid_bytes(lr, nl), component_id=cids[comp], log_level=levels[lvl], message=pl.Series(msgs),
@@ -151,8 +193,15 @@ class MonitorTables:
             created_by=const("log-shipper", nl), updated_by=const("log-shipper", nl),
         ))
         hour_start = (t // HOUR) * HOUR
-        agg = pl.DataFrame({"comp": comp, "lvl": lvl, "w": hour_start}).group_by(["comp", "w", "lvl"]).len().sort(["comp", "w", "lvl"])
-        ga = self.rng("log_aggregations")
+        agg = pl.DataFrame({"comp": comp, "lvl": lvl, "w": hour_start}).group_by(["comp", "w", "lvl"]).len()
+        if self.log_carry is not None:
+            agg = pl.concat([self.log_carry, agg]).group_by(["comp", "w", "lvl"]).agg(pl.col("len").sum())
+        agg = agg.sort(["comp", "w", "lvl"])
+        final = last == self.days
+        self.log_carry = None if final else agg.filter(pl.col("w") + HOUR > end)
+        if not final:
+            agg = agg.filter(pl.col("w") + HOUR <= end)
+        ga = self.block("log_aggregations")
         k = agg.height
         w = agg["w"].to_numpy()
         self.world.put("monitor", "log_aggregations", frame(
@@ -180,7 +229,7 @@ class MonitorTables:
         for i, tt in logins:
             last_login[i] = max(last_login[i], tt)
         uname = [f"{rules.name_handle(f, l)}{i}" for i, (f, l) in enumerate(zip(first, last))]
-        self.world.put("monitor", "admin_users", frame(
+        self.world.put_whole("monitor", "admin_users", frame(
             admin_user_id=aids, username=pl.Series(uname), full_name=pl.Series([f"{f} {l}" for f, l in zip(first, last)]),
             email=pl.Series([f"{u}@admin.example.in" for u in uname]),
             role=np.array(ref.ADMIN_ROLES, dtype=object)[np.arange(na) % len(ref.ADMIN_ROLES)],
@@ -192,7 +241,7 @@ class MonitorTables:
         k = len(logins)
         li = np.array([x[0] for x in logins], dtype=np.int64)
         lt = np.array([x[1] for x in logins], dtype=np.int64)
-        self.world.put("monitor", "monitor_audit_log", frame(
+        self.world.put_whole("monitor", "monitor_audit_log", frame(
             monitor_audit_id=new_uuid_bytes(ml, k), admin_user_id=aids[li], entity_table=const("admin_users", k),
             entity_id=aids[li], action=const("login", k), changed_at=ts_col(lt),
             old_values=const(None, k).cast(pl.String), new_values=const(None, k).cast(pl.String),

@@ -261,6 +261,12 @@ def column_order(df: pl.DataFrame, types: ColumnTypes) -> list[str]:
     return sorted(df.columns, key=variable)
 
 
+def fixed_first(columns: Sequence[str], types: ColumnTypes) -> list[str]:
+    """The columns, those of a fixed-width type first: one order for every block of a table
+    written in several COPYs (a block whose fixed column holds nulls encodes it apart)."""
+    return sorted(columns, key=lambda c: types[c][0] in _TEXT or types[c][0] == "jsonb")
+
+
 def encode_rows(df: pl.DataFrame, types: ColumnTypes) -> pa.Buffer:
     """The tuples of a frame (columns in its order) in binary COPY format, no header/trailer."""
     n = df.height

@@ -1,8 +1,10 @@
 """``seed``: fill the four portal databases with a synthetic, reproducible world.
 
-The world is built column by column with numpy (one random stream per table) and then
-bulk-loaded with COPY. Every id and timestamp derives from the seed and the period start,
-so two runs with the same arguments produce the same bytes in every table.
+The world is built column by column with numpy, block by block (one random stream per
+table and block), and each block is bulk-loaded with binary COPY as it is made, so memory
+stays bounded whatever the scale and the number of days. Every id and timestamp derives
+from the seed and the period start, so two runs with the same arguments produce the same
+bytes in every table.
 
 The world, in short: citizens register (most before the period), apply to schemes on
 working days, the application is routed to the office of the scheme's department in the
@@ -32,67 +34,79 @@ from smart_warehouse_assets.synthetic.aiml import AimlTables
 from smart_warehouse_assets.synthetic.applications import ApplicationTables
 from smart_warehouse_assets.synthetic.citizen import CitizenTables
 from smart_warehouse_assets.synthetic.core import (
-    PORTALS, PRIMARY_KEYS, TABLES, DatabaseLoad, PortalsHoldData, SyntheticDataError, connect, ist_today,
+    PORTALS, PRIMARY_KEYS, TABLES, PortalsHoldData, SyntheticDataError, connect, ist_today,
 )
 from smart_warehouse_assets.synthetic.dept import DeptTables
 from smart_warehouse_assets.synthetic.dirty import DirtyRows, dirty_manifest
+from smart_warehouse_assets.synthetic.loading import DatabaseLoad
 from smart_warehouse_assets.synthetic.monitor import MonitorTables
 from smart_warehouse_assets.synthetic.rules import ELIGIBILITY
-from smart_warehouse_assets.synthetic.world import Period, World
+from smart_warehouse_assets.synthetic.world import APPLICATION_BLOCK, Period, World
 
 
 class Builder(Period, DeptTables, CitizenTables, ApplicationTables, DirtyRows, AimlTables, MonitorTables):
-    """Builds the whole world, table by table, in an order that respects what each table reads.
+    """Builds the whole world, block by block, in an order that respects what each block reads.
 
-    A table is handed to the loader as soon as it is final (``World.put``), so the order
-    also decides how early each load starts.
+    Each block of each table is handed to the loader as soon as it is made (``World.put``)
+    and then dropped: what is kept between blocks is the small state later blocks read
+    (per citizen, office, officer, scheme and model a few numbers, and running counts).
     """
 
     def build(self, use_case_codes: list[str]) -> World:
         """Every table of the four portals, for the given use cases' models."""
         self.use_case_codes = use_case_codes
-        # The organisation, the schemes and the people.
+        # The organisation, the schemes, the models and the plan of the period.
         self.departments()
         self.designations()
         self.dept_users()
         self.schemes()
         self.workflows()
-        self.citizens()
-        # The applications and everything that follows from them.
-        self.applications()
-        self.dirty_records()  # citizens, schemes and applications are final
-        self.history()
-        self.actions()
-        self.orphan_actions()
-        self.assignments()
-        self.documents()
-        self.document_verifications()
-        self.notifications()
-        self.payments()
-        self.feedback()
-        self.audit_log()
-        self.dept_audit_log()
-        self.dept_notifications()
-        self.dashboard_metrics()
-        # Models and their predictions.
+        self.dirty_schemes()
+        self.scheme_audit_log()
         self.models()
-        self.predictions()
-        self.orphan_predictions()
-        self.ml_operations()
-        # The platform's health.
+        self.plan_batch_jobs()
         self.system_components()
-        self.health_and_alerts()
-        self.resource_metrics()
-        self.logs()
+        self.alert_rules()
+        self.plan_monitoring()
+        self.plan_applications()
+        self.plan_dirty_applications()
+        self.plan_dashboard()
+        # The people.
+        self.citizens()
+        # The applications and everything that follows from them, block by block, beside
+        # the monitoring of the same days.
+        for b in range(self.n_app_blocks):
+            self.block_streams(APPLICATION_BLOCK, b)
+            self.applications(b)
+            self.dirty_applications(b)
+            self.history()
+            self.actions()
+            self.assignments()
+            self.documents()
+            self.document_verifications()
+            self.notifications()
+            self.payments()
+            self.feedback()
+            self.audit_log()
+            self.dept_notifications()
+            self.count_dashboard()
+            self.predictions()
+            self.monitor_until(self.app_block_last_day(b))
+        self.finish_monitoring()
+        for db, table in (("citizen", "service_applications"), ("citizen", "application_status_history"),
+                          ("citizen", "documents"), ("citizen", "notifications"), ("citizen", "payments"),
+                          ("citizen", "feedback"), ("citizen", "audit_log"), ("dept", "application_assignments"),
+                          ("dept", "document_verifications"), ("dept", "dept_notifications")):
+            self.world.close(db, table)
+        self.orphan_actions()
+        self.orphan_predictions()
+        self.batch_prediction_jobs()
+        self.dashboard_metrics()
+        self.dept_audit_log()
+        self.ml_operations()
         self.admins()
-        self.finish()
+        del self.app, self.docs, self.app_frame
         return self.world
-
-    def finish(self) -> None:
-        """Keep every database's tables in the migration's order of tables."""
-        W = self.world
-        for db in PORTALS:
-            W.frames[db] = {t: W.frames[db][t] for t in TABLES[db]}
 
 
 _EXISTING_ROWS = sql.SQL("SELECT count(*) FROM (SELECT 1 FROM {} LIMIT 1) AS t")
@@ -141,14 +155,15 @@ def seed(urls: Mapping[str, str], *, seed: int = 20260401, scale: float = 1.0, s
     t0 = time.perf_counter()
     log(f"generating: seed={seed} scale={scale} start={start} days={days} bad_rate={bad_rate}")
     # Each database loads in its own thread and transaction while the world is being made:
-    # a table is copied and indexed as soon as it is final.
+    # each block is copied in as it comes, a table indexed as soon as it is final.
     loads = {db: DatabaseLoad(urls[db], TABLES[db], log=log, label=db).start() for db in PORTALS}
     try:
         builder = Builder(seed=seed, scale=scale, start=start, days=days, bad_rate=bad_rate)
         builder.world.sink = lambda db, table, df: loads[db].put(table, df)
+        builder.world.closer = lambda db, table: loads[db].close(table)
         world = builder.build(codes)
         t_gen = time.perf_counter() - t0
-        total = sum(df.height for tables in world.frames.values() for df in tables.values())
+        total = sum(n for tables in world.rows.values() for n in tables.values())
         log(f"generated {total:,} rows in {t_gen:.1f} s")
         for load in loads.values():
             load.ready()
@@ -205,6 +220,6 @@ def world_mismatch(urls: Mapping[str, str], manifest: dict | None, *, seed: int,
 
 def _manifest(world: World, *, seed: int, scale: float, start: date, days: int, bad_rate: float) -> dict:
     """What was seeded: the settings, the rows per table and the dirty rows planted."""
-    rows = {f"{db}.{t}": df.height for db in PORTALS for t, df in world.frames[db].items()}
+    rows = {f"{db}.{t}": n for db in PORTALS for t, n in world.rows[db].items()}
     return {"seed": seed, "scale": scale, "start": start.isoformat(), "days": days, "bad_rate": bad_rate,
             "rows": rows, "dirty": dirty_manifest(world)}

@@ -3,13 +3,16 @@ rules that find dirty rows and lifecycle breaks."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import psycopg
 from psycopg import sql
 
+from smart_warehouse_assets.paths import SQL_ROOT
 from smart_warehouse_assets.synthetic.core import PRIMARY_KEYS, TABLES
 from smart_warehouse_assets.synthetic.reference import DISTRICTS
+from smart_warehouse_assets.synthetic.seeding import Builder
 
 START = date(2026, 1, 12)  # the period includes 26 January
 DAYS = 20
@@ -17,6 +20,15 @@ LAST_SEEDED = date.fromordinal(START.toordinal() + DAYS - 1)
 SCALE = 0.05
 PORTALS = ("citizen", "dept", "aiml", "monitor")
 QUIET = {"log": lambda *_: None}
+# The use cases the migration seeds (seed reads them from the database).
+USE_CASES = sorted(re.findall(r"^\s*\('([A-Z_]+)'", (SQL_ROOT / "aiml" / "003_ml_use_cases.sql").read_text(), re.M))
+
+
+class SmallBlocks(Builder):
+    """The generator with blocks so small that a small world spans many of them."""
+    APPLICATIONS_PER_BLOCK = 512
+    CITIZENS_PER_BLOCK = 2048
+    MONITORED_ROWS_PER_BLOCK = 1024
 
 
 def portals(urls: dict[str, str]) -> dict[str, str]:
