@@ -149,16 +149,17 @@ class AimlTables:
         t_sla = a["review"][sla_i] + 5 * MINUTE
         sla_i, t_sla = sla_i[t_sla < H], t_sla[t_sla < H]
         breach = ((a["decided"][sla_i] - a["sub"][sla_i]) > a["sla"][sla_i] * DAY) ^ (rng.random(len(sla_i)) < 0.2)
-        # The nightly dropout job scores the drafts started the day before.
+        # The nightly dropout job scores the applications started the day before that are still
+        # drafts when it runs: most are submitted later that day or the next, some never are.
         j = self.jobs
-        dr = np.flatnonzero(a["draft"])
-        dday = ist_day_number(a["created"][dr]) + 1
-        ok = (dday >= self.d0) & (dday < self.d0 + self.days)
-        dr, dday = dr[ok], dday[ok]
-        dropout_job = (dday - self.d0)  # index into the dropout block of jobs
+        dday = ist_day_number(a["created"]) + 1
+        dr = np.flatnonzero((dday >= self.d0) & (dday < self.d0 + self.days))
+        dropout_job = dday[dr] - self.d0  # index into the dropout block of jobs
         ok = ~j["failed"][dropout_job]
         dr, dropout_job = dr[ok], dropout_job[ok]
         t_dr = j["finished"][dropout_job] - MINUTE
+        still_draft = a["draft"][dr] | (a["sub"][dr] > t_dr)
+        dr, dropout_job, t_dr = dr[still_draft], dropout_job[still_draft], t_dr[still_draft]
         np.add.at(j["scored"], dropout_job, 1)
         app = np.concatenate([el, sla_i, dr])
         uc = np.concatenate([np.full(len(el), ELIGIBILITY, dtype=object), np.full(len(sla_i), SLA_USE_CASE, dtype=object),
@@ -170,7 +171,7 @@ class AimlTables:
         conf = np.concatenate([np.clip(np.round(rules.confidence(score) + rng.normal(0, 0.04, len(el)), 4), 0, 1),
                                np.round(rng.uniform(0.5, 0.95, len(sla_i) + len(dr)), 4)])
         label = np.concatenate([rules.eligibility_label(score), np.where(breach, "breach", "on_time"),
-                                np.where(rng.random(len(dr)) < 0.6, "likely_abandon", "likely_submit")]).astype(object)
+                                np.where(rng.random(len(dr)) < np.where(a["draft"][dr], 0.7, 0.3), "likely_abandon", "likely_submit")]).astype(object)
         job = np.concatenate([np.full(len(el) + len(sla_i), -1), dropout_job])
         m = len(app)
         by = np.where(job < 0, "model-serving", "batch-scoring").astype(object)
