@@ -6,6 +6,7 @@ import dagster as dg
 
 from smart_warehouse_assets.aggregates.daily_applications import agg_daily_applications
 from smart_warehouse_assets.catalog import table_metadata
+from smart_warehouse_assets.cdc.live import agg_live_applications, cdc_live_metrics
 from smart_warehouse_assets.dimensions.assets import dimension_assets
 from smart_warehouse_assets.facts.assets import fact_assets
 from smart_warehouse_assets.jobs import observe_portals_job, warehouse_checks_job, warehouse_load_job
@@ -67,10 +68,10 @@ def build_definitions(
     """The whole code location; ``urls`` points it at other databases (tests, benchmarks)."""
     return dg.Definitions(
         assets=[*portal_observers, *staging_assets, *dimension_assets, *fact_assets,
-                agg_daily_applications, *etl_control_specs],
+                agg_daily_applications, agg_live_applications, *etl_control_specs],
         jobs=[warehouse_load_job, warehouse_checks_job, observe_portals_job],
         schedules=operation_schedules,
-        sensors=operation_sensors,
+        sensors=[*operation_sensors, cdc_live_metrics],
         resources={**database_resources(urls), "quality": thresholds or QualityThresholds(), "calendar": CalendarSettings()},
         # Steps run in one process: a process per step costs ~3 s here; the work is in PostgreSQL.
         executor=dg.in_process_executor,
