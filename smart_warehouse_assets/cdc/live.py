@@ -12,7 +12,7 @@ import dagster as dg
 
 from smart_warehouse_assets.asset_factory import OWNER
 from smart_warehouse_assets.catalog import table_metadata
-from smart_warehouse_assets.cdc import consumer
+from smart_warehouse_assets.cdc import consumer, publications, recovery
 from smart_warehouse_assets.cdc.apply import LIVE_ASSET
 from smart_warehouse_assets.cdc.publications import PORTALS
 from smart_warehouse_assets.operations.environment import sensor_status
@@ -23,9 +23,20 @@ MAX_CHANGES_PER_TICK = 20_000  # per portal; a pass of this size takes a few sec
 
 
 def one_pass(portals: dict[str, PostgresResource], warehouse: PostgresResource, run_id: str | None = None,
-             max_changes: int = MAX_CHANGES_PER_TICK) -> list[consumer.PassResult]:
-    return [consumer.consume(p, portals[p].url, warehouse.url, max_changes=max_changes, run_id=run_id)
-            for p in PORTALS]
+             max_changes: int = MAX_CHANGES_PER_TICK, monitor: PostgresResource | None = None,
+             log=None) -> list[consumer.PassResult]:
+    """A pass per portal; a lost slot is recovered (recovery.py) and read again."""
+    results = []
+    for p in PORTALS:
+        try:
+            results.append(consumer.consume(p, portals[p].url, warehouse.url, max_changes=max_changes, run_id=run_id))
+        except consumer.SlotLost as exc:
+            done = recovery.recover(p, portals[p].url, warehouse.url, monitor.url if monitor else None, str(exc))
+            if log is not None:
+                log.warning(f"{exc}; slot recreated, {done['reread']} applications re-read since {done['since']}, "
+                            f"incident {done['incident']}")
+            results.append(consumer.consume(p, portals[p].url, warehouse.url, max_changes=max_changes, run_id=run_id))
+    return results
 
 
 def _metadata(results: list[consumer.PassResult], warehouse: PostgresResource) -> dict:
@@ -55,9 +66,9 @@ def _metadata(results: list[consumer.PassResult], warehouse: PostgresResource) -
 )
 def agg_live_applications(context: dg.AssetExecutionContext, warehouse: PostgresResource,
                           citizen_db: PostgresResource, dept_db: PostgresResource,
-                          aiml_db: PostgresResource) -> dg.MaterializeResult:
+                          aiml_db: PostgresResource, monitor_db: PostgresResource) -> dg.MaterializeResult:
     portals = {"citizen": citizen_db, "dept": dept_db, "aiml": aiml_db}
-    results = one_pass(portals, warehouse, run_id=context.run.run_id)
+    results = one_pass(portals, warehouse, run_id=context.run.run_id, monitor=monitor_db, log=context.log)
     return dg.MaterializeResult(metadata=_metadata(results, warehouse))
 
 
@@ -69,9 +80,11 @@ def agg_live_applications(context: dg.AssetExecutionContext, warehouse: Postgres
     "warehouse and reports a materialization of agg_live_applications with the LSN reached.",
 )
 def cdc_live_metrics(context: dg.SensorEvaluationContext, warehouse: PostgresResource,
-                     citizen_db: PostgresResource, dept_db: PostgresResource, aiml_db: PostgresResource):
+                     citizen_db: PostgresResource, dept_db: PostgresResource, aiml_db: PostgresResource,
+                     monitor_db: PostgresResource):
     portals = {"citizen": citizen_db, "dept": dept_db, "aiml": aiml_db}
-    results = one_pass(portals, warehouse, run_id=f"sensor-{context.cursor or 0}")
+    results = one_pass(portals, warehouse, run_id=f"sensor-{context.cursor or 0}", monitor=monitor_db,
+                       log=context.log)
     applied = sum(r.transactions for r in results)
     cursor = ",".join(r.lsn or "-" for r in results)
     if not applied:
@@ -81,3 +94,4 @@ def cdc_live_metrics(context: dg.SensorEvaluationContext, warehouse: PostgresRes
         asset_events=[dg.AssetMaterialization(asset_key=LIVE_ASSET, metadata=_metadata(results, warehouse))],
         cursor=cursor,
     )
+

@@ -172,3 +172,44 @@ def test_hard_deletes_and_silent_updates_reach_the_warehouse_as_a_full_reload_wo
     for table, before in captured.items():
         assert before == contents(wh, table), table
     assert [r[:-1] for r in captured_staging] == [r[:-1] for r in contents(wh, "service_applications", "staging")]
+
+
+def test_a_lost_slot_is_recreated_and_the_interval_re_read_with_an_incident(cdc_world, cdc_server):
+    from smart_warehouse_assets.cdc import recovery
+
+    urls = cdc_world
+    _setup(urls)
+    _drain(urls)
+    wh = urls["warehouse"]
+    decided = scalar(wh, "SELECT application_id FROM fact_service_applications WHERE status = 'submitted' "
+                         "ORDER BY application_id LIMIT 1")
+    with psycopg.connect(urls["citizen"]) as conn:
+        conn.execute("UPDATE service_applications SET status = 'under_review', updated_at = clock_timestamp() "
+                     "WHERE application_id = %s", (decided,))
+    # The consumer stays away while the portal writes more WAL than the slot may keep.
+    with psycopg.connect(cdc_server, autocommit=True) as admin:
+        admin.execute("ALTER SYSTEM SET max_slot_wal_keep_size = '1MB'")
+        admin.execute("SELECT pg_reload_conf()")
+        try:
+            with psycopg.connect(urls["aiml"], autocommit=True) as conn:
+                for _ in range(4):
+                    conn.execute("CREATE TEMP TABLE IF NOT EXISTS filler AS SELECT 1 AS x WITH NO DATA")
+                    conn.execute("INSERT INTO filler SELECT g FROM generate_series(1, 60000) g")
+                    conn.execute("SELECT pg_switch_wal()")
+                    conn.execute("CHECKPOINT")
+            assert publications.status(urls["citizen"]).wal_status in ("lost", "unreserved")
+            with psycopg.connect(urls["citizen"], autocommit=True) as conn:
+                conn.execute("CHECKPOINT")
+            assert publications.status(urls["citizen"]).wal_status == "lost"
+            with pytest.raises(consumer.SlotLost, match="can no longer be read"):
+                consumer.consume("citizen", urls["citizen"], wh)
+        finally:
+            admin.execute("ALTER SYSTEM RESET max_slot_wal_keep_size")
+            admin.execute("SELECT pg_reload_conf()")
+
+    done = recovery.recover("citizen", urls["citizen"], wh, urls["monitor"], "test")
+    assert done["reread"] >= 1 and done["incident"]
+    assert publications.status(urls["citizen"]).wal_status == "reserved"
+    assert scalar(wh, "SELECT status FROM fact_service_applications WHERE application_id = %s", (decided,)) == "under_review"
+    assert scalar(urls["monitor"], "SELECT count(*) FROM alert_incidents WHERE title LIKE 'Change capture slot%%'") == 1
+    assert consumer.consume("citizen", urls["citizen"], wh).lsn is not None
