@@ -7,6 +7,7 @@ import dagster as dg
 from smart_warehouse_assets.aggregates.daily_applications import agg_daily_applications
 from smart_warehouse_assets.catalog import table_metadata
 from smart_warehouse_assets.cdc.live import agg_live_applications, cdc_live_metrics
+from smart_warehouse_assets.cdc.slots import cdc_slot_checks_job, cdc_slot_checks_schedule, slot_checks
 from smart_warehouse_assets.dimensions.assets import dimension_assets
 from smart_warehouse_assets.facts.assets import fact_assets
 from smart_warehouse_assets.jobs import observe_portals_job, warehouse_checks_job, warehouse_load_job
@@ -69,8 +70,9 @@ def build_definitions(
     return dg.Definitions(
         assets=[*portal_observers, *staging_assets, *dimension_assets, *fact_assets,
                 agg_daily_applications, agg_live_applications, *etl_control_specs],
-        jobs=[warehouse_load_job, warehouse_checks_job, observe_portals_job],
-        schedules=operation_schedules,
+        asset_checks=slot_checks,
+        jobs=[warehouse_load_job, warehouse_checks_job, observe_portals_job, cdc_slot_checks_job],
+        schedules=[*operation_schedules, cdc_slot_checks_schedule],
         sensors=[*operation_sensors, cdc_live_metrics],
         resources={**database_resources(urls), "quality": thresholds or QualityThresholds(), "calendar": CalendarSettings()},
         # Steps run in one process: a process per step costs ~3 s here; the work is in PostgreSQL.

@@ -19,6 +19,11 @@ BEGIN
         RAISE EXCEPTION 'role smart_cdc_reader exists with other attributes than LOGIN REPLICATION; '
                         'fix them before it reads the portals'' slots';
     END IF;
+    -- Exact, like the reader's grants: everything revoked, then CONNECT (applied after the
+    -- reader's file, so a second run leaves the database's privileges in the same order).
+    EXECUTE format('REVOKE ALL ON DATABASE %I FROM smart_cdc_reader', current_database());
     EXECUTE format('GRANT CONNECT ON DATABASE %I TO smart_cdc_reader', current_database());
 END
 $$;
+
+REVOKE ALL ON ALL TABLES IN SCHEMA public FROM smart_cdc_reader;

@@ -46,7 +46,7 @@ def cdc_server() -> str:
     try:
         subprocess.run(
             ["pg_createcluster", PG_MAJOR, name, "-p", str(port), "-o", "wal_level=logical",
-             "-o", "fsync=off", "-o", "max_wal_size=64MB",
+             "-o", "fsync=off", "-o", "max_wal_size=256MB",
              "-o", "min_wal_size=32MB", "-o", "max_replication_slots=40", "--", "--auth=trust"],
             check=True, capture_output=True)
         subprocess.run(["pg_ctlcluster", PG_MAJOR, name, "start"], check=True, capture_output=True)

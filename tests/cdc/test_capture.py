@@ -21,6 +21,15 @@ SHARED = ("applications_submitted", "applications_approved", "applications_rejec
           "applications_withdrawn", "amount_requested", "amount_approved")
 
 
+def _slot_checks(urls) -> dict[str, tuple[bool, dg.AssetCheckSeverity | None]]:
+    """The cdc_slot_checks job, run in process: check name -> (passed, severity if failed)."""
+    from smart_warehouse_assets.definitions import build_definitions
+
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = build_definitions(urls).resolve_job_def("cdc_slot_checks").execute_in_process(instance=instance)
+    return {e.check_name: (e.passed, None if e.passed else e.severity) for e in result.get_asset_check_evaluations()}
+
+
 def _setup(urls):
     for portal in publications.PORTALS:
         publications.setup(urls[portal], portal)
@@ -110,9 +119,19 @@ def test_live_figures_survive_crashes_and_equal_the_nightly_ones(cdc_world, tmp_
     applied = scalar(wh, "SELECT changes_applied FROM etl_cdc_progress WHERE source_database = %s",
                      (urls["citizen"].rsplit("/", 1)[1],))
     assert applied > 0
+    # The sensor's next tick: the replay is skipped, the rest applied, a materialization reported.
+    from smart_warehouse_assets.cdc.live import cdc_live_metrics
+    from tests.operations.helpers import evaluate_sensor
+
+    with dg.DagsterInstance.ephemeral() as instance:
+        tick = evaluate_sensor(cdc_live_metrics, urls, instance)
+    (event,) = tick.asset_events
+    assert event.asset_key == dg.AssetKey("agg_live_applications")
+    assert event.metadata[f"lsn_{urls['citizen'].rsplit('/', 1)[1]}"].value == \
+        publications.status(urls["citizen"]).confirmed_lsn
+    assert event.metadata["changes_applied"].value > 0
     results = _drain(urls)
-    citizen = [r for r in results if r.database.endswith("_citizen")]
-    assert citizen[0].skipped > 0 and citizen[0].transactions == 0
+    assert all(r.transactions == 0 for r in results)
     assert scalar(wh, "SELECT changes_applied FROM etl_cdc_progress WHERE source_database = %s",
                   (urls["citizen"].rsplit("/", 1)[1],)) == applied
     slot = publications.status(urls["citizen"])
@@ -186,21 +205,27 @@ def test_a_lost_slot_is_recreated_and_the_interval_re_read_with_an_incident(cdc_
     with psycopg.connect(urls["citizen"]) as conn:
         conn.execute("UPDATE service_applications SET status = 'under_review', updated_at = clock_timestamp() "
                      "WHERE application_id = %s", (decided,))
-    # The consumer stays away while the portal writes more WAL than the slot may keep.
+    assert _slot_checks(urls)["replication_slot_citizen"] == (True, None)
+    # The consumer stays away while the portal writes WAL: first most of what the slot may
+    # keep (a WARN), then more than that (the slot is lost: an ERROR, and the consumer stops).
     with psycopg.connect(cdc_server, autocommit=True) as admin:
-        admin.execute("ALTER SYSTEM SET max_slot_wal_keep_size = '1MB'")
+        admin.execute("ALTER SYSTEM SET max_slot_wal_keep_size = '64MB'")
         admin.execute("SELECT pg_reload_conf()")
         try:
             with psycopg.connect(urls["aiml"], autocommit=True) as conn:
-                for _ in range(4):
-                    conn.execute("CREATE TEMP TABLE IF NOT EXISTS filler AS SELECT 1 AS x WITH NO DATA")
-                    conn.execute("INSERT INTO filler SELECT g FROM generate_series(1, 60000) g")
+                conn.execute("CREATE TABLE filler (x integer)")
+                for _ in range(4):  # each switch closes a (up to) 16 MB segment
+                    conn.execute("INSERT INTO filler VALUES (1)")
                     conn.execute("SELECT pg_switch_wal()")
-                    conn.execute("CHECKPOINT")
-            assert publications.status(urls["citizen"]).wal_status in ("lost", "unreserved")
-            with psycopg.connect(urls["citizen"], autocommit=True) as conn:
+            assert _slot_checks(urls)["replication_slot_citizen"] == (False, dg.AssetCheckSeverity.WARN)
+            admin.execute("ALTER SYSTEM SET max_slot_wal_keep_size = '1MB'")
+            admin.execute("SELECT pg_reload_conf()")
+            with psycopg.connect(urls["aiml"], autocommit=True) as conn:
+                conn.execute("INSERT INTO filler VALUES (1)")
+                conn.execute("SELECT pg_switch_wal()")
                 conn.execute("CHECKPOINT")
             assert publications.status(urls["citizen"]).wal_status == "lost"
+            assert _slot_checks(urls)["replication_slot_citizen"] == (False, dg.AssetCheckSeverity.ERROR)
             with pytest.raises(consumer.SlotLost, match="can no longer be read"):
                 consumer.consume("citizen", urls["citizen"], wh)
         finally:
