@@ -22,7 +22,7 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 
 import psycopg
 
@@ -81,6 +81,10 @@ class PassResult:
     seconds: float = 0.0
     batch_id: int | None = None
     full: bool = False  # the peek hit max_changes: more is waiting
+    # Per transaction applied: its portal commit time and row changes; and when the warehouse
+    # committed them (the two ends of the commit-to-warehouse latency).
+    commits: list[tuple[datetime, int]] = field(default_factory=list)
+    applied_at: datetime | None = None
 
 
 def read_transactions(messages) -> list[Transaction]:
@@ -180,6 +184,8 @@ def consume(portal: str, portal_url: str, warehouse_url: str, *, max_changes: in
                     wh.execute(_SUCCEED, (result.changes, result.changes, result.batch_id))
                     wh.execute(_RECORD, {"db": db, "slot": slot, "lsn": lsn_text(reach), "n": result.changes,
                                          "at": result.last_commit_at})
+                result.applied_at = datetime.now(timezone.utc)
+                result.commits = [(t.commit_time, len(t.changes)) for t in todo]
             elif reach > done:
                 with wh.transaction():
                     wh.execute(_RECORD, {"db": db, "slot": slot, "lsn": lsn_text(reach), "n": 0, "at": None})

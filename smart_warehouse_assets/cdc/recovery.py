@@ -57,6 +57,7 @@ def recover(portal: str, portal_url: str, warehouse_url: str, monitor_url: str |
         with psycopg.connect(monitor_url) as mon:
             incident = open_incident(
                 mon, register(mon), kind=RUN_FAILURE, asset_key=apply.LIVE_ASSET,
+                check_name=publications.slot_name(db),  # one incident per slot, repeats counted
                 title=f"Change capture slot of {db} lost; recreated, interval re-read by updated_at",
                 details={"database": db, "reason": reason, "since": since, "applications_reread": reread,
                          "not_recovered": "hard deletes and changes without a new updated_at in the interval "

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
 from datetime import datetime, timedelta, timezone
 
 import dagster as dg
@@ -12,7 +15,7 @@ from smart_warehouse_assets.cdc import consumer, publications
 from smart_warehouse_assets.dimensions.assets import dimension_assets
 from smart_warehouse_assets.staging.assets import staging_assets
 from tests.cdc.conftest import CDC_LAST, SIMULATED_DAY, day_key
-from tests.conftest import TEST_START, kill_load_while_blocked, load_warehouse
+from tests.conftest import TEST_START, cli_env, kill_load_while_blocked, load_warehouse
 from tests.warehouse.helpers import contents, rows, scalar
 
 PERSONAL = {"full_name", "email", "phone", "id_number_hash", "date_of_birth", "address_line", "pincode",
@@ -89,9 +92,12 @@ def test_setup_is_idempotent_publishes_no_personal_column_and_drops(cdc_world):
         assert not st.exists and not st.publication
 
 
-def test_setup_refuses_a_server_without_logical_decoding(database_urls):
-    with pytest.raises(publications.CdcUnavailable, match=r"wal_level is 'replica'.*wal_level = logical.*restarted"):
-        publications.setup(database_urls["citizen"], "citizen")
+def test_setup_refuses_a_server_without_logical_decoding(database_urls, tmp_path):
+    done = subprocess.run([sys.executable, "-m", "smart_warehouse_assets.cli", "cdc", "setup"],
+                          env=cli_env(database_urls, tmp_path), capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    (line,) = done.stderr.strip().splitlines()
+    assert re.search(r"wal_level is 'replica'.*wal_level = logical.*must be restarted", line), line
     assert scalar(database_urls["citizen"], "SELECT count(*) FROM pg_publication") == 0
 
 
@@ -194,8 +200,6 @@ def test_hard_deletes_and_silent_updates_reach_the_warehouse_as_a_full_reload_wo
 
 
 def test_a_lost_slot_is_recreated_and_the_interval_re_read_with_an_incident(cdc_world, cdc_server):
-    from smart_warehouse_assets.cdc import recovery
-
     urls = cdc_world
     _setup(urls)
     _drain(urls)
@@ -232,9 +236,19 @@ def test_a_lost_slot_is_recreated_and_the_interval_re_read_with_an_incident(cdc_
             admin.execute("ALTER SYSTEM RESET max_slot_wal_keep_size")
             admin.execute("SELECT pg_reload_conf()")
 
-    done = recovery.recover("citizen", urls["citizen"], wh, urls["monitor"], "test")
-    assert done["reread"] >= 1 and done["incident"]
+    # The live asset's next materialization recovers by itself: slot recreated, the interval
+    # re-read by updated_at, an incident in smart_monitor, and the pass goes on.
+    from smart_warehouse_assets.cdc.live import agg_live_applications
+    from smart_warehouse_assets.definitions import database_resources
+
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = dg.materialize([agg_live_applications], resources=database_resources(urls), instance=instance)
+        (materialization,) = result.get_asset_materialization_events()
+    meta = materialization.materialization.metadata
+    assert meta[f"lsn_{urls['citizen'].rsplit('/', 1)[1]}"].value == publications.status(urls["citizen"]).confirmed_lsn
     assert publications.status(urls["citizen"]).wal_status == "reserved"
     assert scalar(wh, "SELECT status FROM fact_service_applications WHERE application_id = %s", (decided,)) == "under_review"
-    assert scalar(urls["monitor"], "SELECT count(*) FROM alert_incidents WHERE title LIKE 'Change capture slot%%'") == 1
-    assert consumer.consume("citizen", urls["citizen"], wh).lsn is not None
+    incident = rows(urls["monitor"], "SELECT details FROM alert_incidents WHERE title LIKE 'Change capture slot%%' "
+                                     "AND details->>'database' = %s", (urls["citizen"].rsplit("/", 1)[1],))
+    assert len(incident) == 1 and incident[0][0]["applications_reread"] >= 1
+    assert _slot_checks(urls)["replication_slot_citizen"][0] is True
