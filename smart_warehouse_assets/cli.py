@@ -379,7 +379,7 @@ def _cdc_each(action) -> None:
     for portal in publications.PORTALS:
         try:
             for line in action(urls[portal], portal):
-                click.echo(f"{DATABASES[portal].name:16} {line}")
+                click.echo(f"{dbname_of(urls[portal]):16} {line}")
         except publications.CdcUnavailable as exc:
             raise click.ClickException(str(exc)) from None
 
@@ -397,7 +397,20 @@ def cdc_status() -> None:
     """Each portal's publication and slot: active, wal_status, lag, and the LSN the warehouse applied."""
     from smart_warehouse_assets.cdc import publications
 
-    _cdc_each(lambda url, portal: [publications.status(url).line()[17:]])
+    import psycopg
+
+    urls = _urls()
+    with psycopg.connect(urls["warehouse"]) as wh:
+        applied = {db: (lsn, at) for db, lsn, at in wh.execute(
+            "SELECT source_database, lsn::text, applied_at FROM public.etl_cdc_progress")}
+
+    def line(url, portal):
+        st = publications.status(url)
+        lsn, at = applied.get(st.database, (None, None))
+        done = f"; warehouse applied to {lsn} at {at:%Y-%m-%d %H:%M:%S %Z}" if lsn else "; warehouse applied nothing yet"
+        return [st.line()[17:] + done]
+
+    _cdc_each(line)
 
 
 @cdc.command("drop")
@@ -422,7 +435,7 @@ def cdc_consume(follow, every) -> None:
                 r = consumer.consume(portal, urls[portal], urls["warehouse"])
             except consumer.SlotLost as exc:
                 raise click.ClickException(str(exc)) from None
-            click.echo(f"{DATABASES[portal].name:16} {r.transactions} transactions, {r.changes} changes "
+            click.echo(f"{r.database:16} {r.transactions} transactions, {r.changes} changes "
                        f"applied ({r.skipped} already applied), LSN {r.lsn}, {r.seconds:.2f} s")
         if not follow:
             return

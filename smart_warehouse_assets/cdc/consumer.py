@@ -101,7 +101,12 @@ def read_transactions(messages) -> list[Transaction]:
             current.append((relations[msg.relation_oid], msg))
         elif isinstance(msg, Truncate):
             names = ", ".join(relations[o].name for o in msg.relation_oids if o in relations)
-            raise RuntimeError(f"TRUNCATE of {names} in a portal: reload the warehouse in full (weekly_full_load)")
+            # Not applied row by row, and not skipped either: the pass stops here, every pass
+            # again, until an operator has reloaded the warehouse and recreated the slot.
+            raise RuntimeError(
+                f"TRUNCATE of {names} in a portal cannot be applied as changes: reload the warehouse "
+                "in full (the weekly_full_reload schedule's run), then `smart-warehouse cdc drop` and "
+                "`smart-warehouse cdc setup` to start the slot after it")
         elif isinstance(msg, Commit):
             out.append(Transaction(msg.end_lsn, msg.commit_time, current or []))
             current = None

@@ -63,7 +63,7 @@ def _dimensions(urls, last):
     load_warehouse(urls, TEST_START, last, selection=dg.AssetSelection.assets(*keys))
 
 
-def test_setup_is_idempotent_publishes_no_personal_column_and_drops(cdc_world):
+def test_setup_is_idempotent_publishes_no_personal_column_and_drops(cdc_world, tmp_path):
     urls = cdc_world
     _setup(urls)
     first = {p: publications.status(urls[p]) for p in publications.PORTALS}
@@ -86,6 +86,12 @@ def test_setup_is_idempotent_publishes_no_personal_column_and_drops(cdc_world):
     assert scalar(as_consumer, "SELECT has_table_privilege('public.citizens', 'SELECT')") is False
     result = consumer.consume("citizen", as_consumer, urls["warehouse"])
     assert result.lsn is not None and result.transactions == 0
+    shown = subprocess.run([sys.executable, "-m", "smart_warehouse_assets.cli", "cdc", "status"],
+                           env=cli_env(urls, tmp_path), capture_output=True, text=True, timeout=120)
+    assert shown.returncode == 0, shown.stderr[-2000:]
+    lines = dict(line.split(maxsplit=1) for line in shown.stdout.strip().splitlines())
+    assert f"warehouse applied to {result.lsn}" in lines[urls["citizen"].rsplit("/", 1)[1]]
+    assert "wal_status reserved" in lines[urls["dept"].rsplit("/", 1)[1]]
     for portal in publications.PORTALS:
         publications.drop(urls[portal])
         st = publications.status(urls[portal])
