@@ -29,7 +29,8 @@ import psycopg
 from smart_warehouse_assets.cdc import apply
 from smart_warehouse_assets.cdc.pgoutput import Begin, Change, Commit, Relation, Truncate, decode, lsn_int, lsn_text
 from smart_warehouse_assets.cdc.publications import PUBLICATION, slot_name
-from smart_warehouse_assets.settings import dbname_of
+from smart_warehouse_assets.batches import lock_asset
+from smart_warehouse_assets.settings import dbname_of, redact
 
 MAX_CHANGES = 50_000
 
@@ -50,6 +51,10 @@ SET slot_name = EXCLUDED.slot_name, lsn = greatest(etl_cdc_progress.lsn, EXCLUDE
 """
 _OPEN_BATCH = """
 INSERT INTO public.etl_batches (run_id, asset_key) VALUES (%s, %s) RETURNING batch_id
+"""
+_FAIL = """
+UPDATE public.etl_batches SET status = 'failed', finished_at = clock_timestamp(), error_message = %s
+WHERE batch_id = %s AND status = 'running'
 """
 _SUCCEED = """
 UPDATE public.etl_batches SET status = 'success', finished_at = clock_timestamp(),
@@ -170,30 +175,45 @@ def consume(portal: str, portal_url: str, warehouse_url: str, *, max_changes: in
         result.full = len(messages) >= max_changes
         transactions = read_transactions(messages)
 
-        with psycopg.connect(warehouse_url) as wh:
+        with psycopg.connect(warehouse_url, autocommit=True) as wh:
             recorded = wh.execute(_PROGRESS, (db,)).fetchone()
-            done = lsn_int(recorded[0]) if recorded else 0
-            todo = [t for t in transactions if t.end_lsn > done]
-            result.skipped = len(transactions) - len(todo)
-            result.transactions = len(todo)
-            result.changes = sum(len(t.changes) for t in todo)
-            reach = max([done, *(t.end_lsn for t in transactions)])
-            if not result.full:
-                reach = max(reach, lsn_int(flushed))
+            pending = [t for t in transactions if t.end_lsn > (lsn_int(recorded[0]) if recorded else 0)]
+            # The batch row is committed on its own first, so a failed apply leaves it failed.
+            if pending:
+                result.batch_id = wh.execute(_OPEN_BATCH, (run_id or f"cdc-{uuid.uuid4()}", apply.LIVE_ASSET)
+                                             ).fetchone()[0]
+            try:
+                with wh.transaction():
+                    # One consumer per slot at a time (a sensor tick and a manual materialization
+                    # may overlap): the recorded LSN is read again under the lock.
+                    lock_asset(wh, f"cdc/{slot}")
+                    recorded = wh.execute(_PROGRESS, (db,)).fetchone()
+                    done = lsn_int(recorded[0]) if recorded else 0
+                    todo = [t for t in transactions if t.end_lsn > done]
+                    result.skipped = len(transactions) - len(todo)
+                    result.transactions = len(todo)
+                    result.changes = sum(len(t.changes) for t in todo)
+                    reach = max([done, *(t.end_lsn for t in transactions)])
+                    if not result.full:
+                        reach = max(reach, lsn_int(flushed))
+                    if todo:
+                        result.last_commit_at = todo[-1].commit_time
+                        result.days = apply_transactions(wh, portal, todo, result.batch_id)
+                    if result.batch_id is not None:
+                        wh.execute(_SUCCEED, (result.changes, result.changes, result.batch_id))
+                    if reach > done:
+                        wh.execute(_RECORD, {"db": db, "slot": slot, "lsn": lsn_text(reach), "n": result.changes,
+                                             "at": result.last_commit_at})
+            except BaseException as exc:
+                if result.batch_id is not None:
+                    try:
+                        wh.execute(_FAIL, (redact(f"{type(exc).__name__}: {exc}")[:2000], result.batch_id))
+                    except Exception:  # the original error matters more than the bookkeeping
+                        pass
+                raise
             if todo:
-                with wh.transaction():
-                    result.batch_id = wh.execute(_OPEN_BATCH, (run_id or f"cdc-{uuid.uuid4()}", apply.LIVE_ASSET)).fetchone()[0]
-                result.last_commit_at = todo[-1].commit_time
-                with wh.transaction():
-                    result.days = apply_transactions(wh, portal, todo, result.batch_id)
-                    wh.execute(_SUCCEED, (result.changes, result.changes, result.batch_id))
-                    wh.execute(_RECORD, {"db": db, "slot": slot, "lsn": lsn_text(reach), "n": result.changes,
-                                         "at": result.last_commit_at})
                 result.applied_at = datetime.now(timezone.utc)
                 result.commits = [(t.commit_time, len(t.changes)) for t in todo]
-            elif reach > done:
-                with wh.transaction():
-                    wh.execute(_RECORD, {"db": db, "slot": slot, "lsn": lsn_text(reach), "n": 0, "at": None})
         if before_advance is not None:
             before_advance(result)
         confirmed = src.execute(_SLOT, (slot,)).fetchone()[0]
