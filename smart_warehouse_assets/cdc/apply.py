@@ -102,6 +102,16 @@ def _remove(conn, entry, load) -> None:
     conn.execute(sql.SQL(_DELETE_FACT).format(t=sql.Identifier(load.table), nk=sql.Identifier(load.natural_key)))
 
 
+def _insert_facts(conn: psycopg.Connection, batch_id: int) -> None:
+    """The application facts of the keys in cdc_keys, by the fact's own SELECT from staging."""
+    load = FACT_SERVICE_APPLICATIONS
+    conn.execute(sql.SQL(
+        "INSERT INTO public.{t} ({cols}, etl_batch_id) SELECT f.*, %(batch)s FROM ({select}) f "
+        "WHERE f.{nk} IN (SELECT k FROM cdc_keys)").format(
+            t=sql.Identifier(load.table), cols=sql.SQL(", ").join(map(sql.Identifier, load.columns)),
+            select=sql.SQL(load.select), nk=sql.Identifier(load.natural_key)), _ALL_DAYS | {"batch": batch_id})
+
+
 def delete_rows(conn: psycopg.Connection, portal: str, table: str, keys: list[str]) -> int:
     """A hard delete of event rows: their staging, quarantine and fact rows go."""
     entry, load = DELETED_BY_KEY[(portal, table)]
@@ -141,12 +151,26 @@ def apply_applications(
     conn.execute(sql.SQL("INSERT INTO staging.{} ({}, etl_batch_id) SELECT s.*, %(batch)s FROM ({}) s").format(
         sql.Identifier(spec.staging_table), sql.SQL(", ").join(map(sql.Identifier, spec.stage_columns)),
         sql.SQL(spec.stage)), names)
-    conn.execute(sql.SQL(
-        "INSERT INTO public.{t} ({cols}, etl_batch_id) SELECT f.*, %(batch)s FROM ({select}) f "
-        "WHERE f.{nk} IN (SELECT k FROM cdc_keys)").format(
-            t=sql.Identifier(load.table), cols=sql.SQL(", ").join(map(sql.Identifier, load.columns)),
-            select=sql.SQL(load.select), nk=sql.Identifier(load.natural_key)), _ALL_DAYS | names)
+    _insert_facts(conn, batch_id)
     return days | _fact_days(conn, load)
+
+
+_UNKNOWN_MEMBERS = """
+SELECT application_id FROM public.fact_service_applications
+WHERE submitted_date_key = ANY(%(days)s) AND -1 IN (citizen_key, scheme_key, department_key)
+"""
+
+
+def _resolve_unknown_members(conn: psycopg.Connection, days: list[int], batch_id: int) -> None:
+    """Rebuild the live days' fact rows that point at an unknown member (-1): an applicant who
+    registered after the dimension's last refresh is found once the refresh has loaded them."""
+    keys = [k for (k,) in conn.execute(_UNKNOWN_MEMBERS, {"days": days})]
+    if not keys:
+        return
+    load = FACT_SERVICE_APPLICATIONS
+    _keys(conn, keys)
+    conn.execute(sql.SQL(_DELETE_FACT).format(t=sql.Identifier(load.table), nk=sql.Identifier(load.natural_key)))
+    _insert_facts(conn, batch_id)
 
 
 def refresh_figures(conn: psycopg.Connection, days: set[int], batch_id: int) -> dict[str, int]:
@@ -168,6 +192,7 @@ def refresh_figures(conn: psycopg.Connection, days: set[int], batch_id: int) -> 
                     sql.SQL(AGG_DAILY_APPLICATIONS.select),
                     sql.SQL(", ").join(map(sql.Identifier, AGG_DAILY_APPLICATIONS.columns)))), params)
     if live:
+        _resolve_unknown_members(conn, live, batch_id)
         conn.execute("DELETE FROM public.agg_live_applications WHERE date_key = ANY(%s)", (live,))
         conn.execute(_LIVE, {"days": live, "batch": batch_id})
     if last_final:

@@ -111,8 +111,18 @@ def test_live_figures_survive_crashes_and_equal_the_nightly_ones(cdc_world, tmp_
     urls = cdc_world
     _setup(urls)
     _simulate_day(urls)
-    _dimensions(urls, SIMULATED_DAY)
     wh = urls["warehouse"]
+    # A citizen registers and applies the same day: not in dim_citizen until its refresh.
+    noon = datetime.combine(SIMULATED_DAY, datetime.min.time(), timezone.utc) + timedelta(hours=6)
+    with psycopg.connect(urls["citizen"]) as conn:
+        citizen = conn.execute("INSERT INTO citizens (full_name, gender, district, city, state, created_at, updated_at) "
+                               "VALUES ('New Applicant', 'female', 'Pune', 'Pune', 'Maharashtra', %s, %s) "
+                               "RETURNING citizen_id", (noon, noon)).fetchone()[0]
+        conn.execute("INSERT INTO service_applications (application_number, citizen_id, scheme_id, status, channel, "
+                     "submitted_at, amount_requested, created_at, updated_at) "
+                     "SELECT 'SW-NEW-1', %s, scheme_id, 'submitted', 'web', %s, amount_requested, %s, %s "
+                     "FROM service_applications WHERE submitted_at IS NOT NULL ORDER BY application_id LIMIT 1",
+                     (citizen, noon + timedelta(minutes=30), noon + timedelta(minutes=20), noon + timedelta(minutes=30)))
 
     # Killed mid-batch: the apply waits on the application staging lock, the process dies.
     kill_load_while_blocked(
@@ -148,6 +158,20 @@ def test_live_figures_survive_crashes_and_equal_the_nightly_ones(cdc_world, tmp_
                   (urls["citizen"].rsplit("/", 1)[1],)) == applied
     slot = publications.status(urls["citizen"])
     assert slot.confirmed_lsn is not None and slot.lag_bytes is not None
+    unknown = ("SELECT count(*) FROM fact_service_applications WHERE submitted_date_key = %s "
+               "AND citizen_key = -1")
+    assert scalar(wh, unknown, (day_key(SIMULATED_DAY),)) > 0
+
+    # The dimension refresh loads the new citizen; the day's next change (a review of another
+    # application) makes the consumer find them for every live row of the day.
+    _dimensions(urls, SIMULATED_DAY)
+    with psycopg.connect(urls["citizen"]) as conn:
+        conn.execute("UPDATE service_applications SET status = 'under_review', updated_at = clock_timestamp() "
+                     "WHERE application_id = (SELECT application_id FROM service_applications "
+                     "WHERE status = 'submitted' AND submitted_at >= %s ORDER BY application_id LIMIT 1)",
+                     (datetime.combine(SIMULATED_DAY, datetime.min.time(), timezone.utc),))
+    _drain(urls)
+    assert scalar(wh, unknown, (day_key(SIMULATED_DAY),)) == 0
 
     live = rows(wh, f"SELECT date_key, scheme_key, department_key, district, {', '.join(SHARED)} "
                     "FROM agg_live_applications WHERE date_key = %s ORDER BY 1, 2, 3, 4", (day_key(SIMULATED_DAY),))
