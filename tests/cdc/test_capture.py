@@ -228,6 +228,15 @@ def test_hard_deletes_and_silent_updates_reach_the_warehouse_as_a_full_reload_wo
         assert before == contents(wh, table), table
     assert [r[:-1] for r in captured_staging] == [r[:-1] for r in contents(wh, "service_applications", "staging")]
 
+    # A TRUNCATE cannot be applied as row changes: the consumer stops, saying what to do,
+    # and keeps the slot where it was.
+    before = publications.status(urls["aiml"]).confirmed_lsn
+    with psycopg.connect(urls["aiml"]) as conn:
+        conn.execute("TRUNCATE predictions")
+    with pytest.raises(RuntimeError, match="TRUNCATE of predictions.*reload the warehouse in full"):
+        consumer.consume("aiml", urls["aiml"], wh)
+    assert publications.status(urls["aiml"]).confirmed_lsn == before
+
 
 def test_a_lost_slot_is_recreated_and_the_interval_re_read_with_an_incident(cdc_world, cdc_server):
     urls = cdc_world
