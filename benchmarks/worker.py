@@ -272,7 +272,7 @@ def _write_changes(url: str, rate: float, seconds: float, per_tx: int, written: 
                 serial += len(new)
                 with conn.transaction():
                     ids = conn.execute(_SUBMIT + " RETURNING application_id",
-                                       (numbers, *([list(col) for col in zip(*new)] if new else [[]] * 4))).fetchall()
+                                       (numbers, *(list(col) for col in zip(*new)))).fetchall()
                     moved = rng.sample(movable, min(per_tx - len(new), len(movable)))
                     conn.execute(_MOVE, (moved,))
                 movable += [r[0] for r in ids]
@@ -291,7 +291,6 @@ def cdc(scale: float, prefix: str, seconds: float = 60, rate: float = 500, tick:
     applications at ``rate`` row changes a second for ``seconds``; the consumer runs one pass
     over the three portals every ``tick`` seconds (the sensor's interval), as the sensor does."""
     import threading
-    from datetime import timezone
 
     import dagster as dg
 

@@ -8,11 +8,13 @@ the same pass. The nightly run still produces each day's final ``agg_daily_appli
 """
 
 
+from datetime import datetime, timezone
+
 import dagster as dg
 
 from smart_warehouse_assets.asset_factory import OWNER
 from smart_warehouse_assets.catalog import table_metadata
-from smart_warehouse_assets.cdc import consumer, publications, recovery
+from smart_warehouse_assets.cdc import consumer, recovery
 from smart_warehouse_assets.cdc.apply import LIVE_ASSET
 from smart_warehouse_assets.cdc.publications import PORTALS
 from smart_warehouse_assets.operations.environment import sensor_status
@@ -83,7 +85,9 @@ def cdc_live_metrics(context: dg.SensorEvaluationContext, warehouse: PostgresRes
                      citizen_db: PostgresResource, dept_db: PostgresResource, aiml_db: PostgresResource,
                      monitor_db: PostgresResource):
     portals = {"citizen": citizen_db, "dept": dept_db, "aiml": aiml_db}
-    results = one_pass(portals, warehouse, run_id=f"sensor-{context.cursor or 0}", monitor=monitor_db,
+    # No run: the batches name the sensor and the tick's time instead.
+    tick = f"sensor:cdc_live_metrics:{datetime.now(timezone.utc):%Y-%m-%dT%H:%M:%SZ}"
+    results = one_pass(portals, warehouse, run_id=tick, monitor=monitor_db,
                        log=context.log)
     applied = sum(r.transactions for r in results)
     cursor = ",".join(r.lsn or "-" for r in results)
