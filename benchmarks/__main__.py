@@ -15,7 +15,13 @@ in a fresh process so its peak resident memory is its own:
 - increment: `simulate --days 1`, then the nightly schedule's run (dimensions, the new day,
   the changed days of each source); repeated night after night, on the warehouse that
   dagster_cli left loaded (or on a fresh full load when that stage was not run); the
-  median of three consecutive nights, whatever --repeat says.
+  median of three consecutive nights, whatever --repeat says;
+- cdc: change data capture on a private cluster with wal_level = logical (the shared
+  server runs replica): the same world seeded and loaded there, publications and slots set
+  up, then applications submitted and decided at ``--cdc-rate`` row changes a second for
+  ``--cdc-seconds`` while the consumer makes one pass every ``--cdc-tick`` seconds (the
+  sensor's 15 s by default); reports commit-to-warehouse latency p50/p95 (portal commit
+  time to warehouse commit) and the changes applied per second. Run once, whatever --repeat.
 """
 
 from __future__ import annotations
@@ -27,10 +33,10 @@ from pathlib import Path
 
 from benchmarks import workbench
 
-STAGES = ("floor", "full_load", "direct", "dagster_cli", "increment")
+STAGES = ("floor", "full_load", "direct", "dagster_cli", "increment", "cdc")
 
 
-def measure(scale: float, repeat: int, stages: tuple[str, ...]) -> list[dict]:
+def measure(scale: float, repeat: int, stages: tuple[str, ...], cdc_args: tuple[str, ...] = ()) -> list[dict]:
     prefix = workbench.prefix_for(scale)
     results = []
     try:
@@ -38,6 +44,9 @@ def measure(scale: float, repeat: int, stages: tuple[str, ...]) -> list[dict]:
         for stage in (s for s in STAGES if s in stages):
             if stage == "increment":  # it changes the portals: consecutive nights are its repeats
                 results.append(workbench.run_stage(scale, stage, prefix, "--nights", str(workbench.NIGHTS)))
+                continue
+            if stage == "cdc":  # a minute of writing already gives thousands of latencies
+                results.append(workbench.run_stage(scale, stage, prefix, *cdc_args))
                 continue
             runs = [workbench.run_stage(scale, stage, prefix) for _ in range(repeat)]
             best = workbench.median_run(runs)
@@ -67,8 +76,8 @@ def print_table(rows: list[dict]) -> None:
                   f"{r['seconds'] - loads:.1f}s; slowest: " + ", ".join(f"{a} {s:.1f}s" for a, s in slowest))
         if r["stage"] == "dagster_cli" and "dagster_overhead_seconds" in r:
             print(f"  scale {r['scale']}: Dagster overhead (persistent instance) {r['dagster_overhead_seconds']}s")
-        if r["stage"] == "increment":
-            print(f"  scale {r['scale']} increment: {r['detail']}")
+        if r["stage"] in ("increment", "cdc"):
+            print(f"  scale {r['scale']} {r['stage']}: {r['detail']}")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -80,6 +89,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--stages", default=",".join(STAGES),
                         help=f"comma-separated stages to run (default all: {','.join(STAGES)})")
     parser.add_argument("--json", type=Path, help="also write the results as JSON here")
+    parser.add_argument("--cdc-seconds", type=float, default=60, help="cdc: seconds the portal writes (default 60)")
+    parser.add_argument("--cdc-rate", type=float, default=500, help="cdc: row changes a second (default 500)")
+    parser.add_argument("--cdc-tick", type=float, default=None,
+                        help="cdc: seconds between consumer passes (default: the sensor's interval, 15)")
     args = parser.parse_args(argv)
     try:
         scales = [float(s) for s in args.scales.split(",")]
@@ -95,7 +108,9 @@ def main(argv: list[str] | None = None) -> None:
         parser.error(f"--stages takes some of {', '.join(STAGES)}")
     rows = []
     for scale in scales:
-        rows += measure(scale, args.repeat, stages)
+        cdc_args = ("--seconds", str(args.cdc_seconds), "--rate", str(args.cdc_rate),
+                    *(("--tick", str(args.cdc_tick)) if args.cdc_tick is not None else ()))
+        rows += measure(scale, args.repeat, stages, cdc_args)
         print_table([r for r in rows if r["scale"] == scale])  # as soon as the scale is done
     print_table(rows)
     if args.json:

@@ -7,6 +7,8 @@ import os
 import platform
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 
 import psycopg
@@ -94,3 +96,26 @@ def machine() -> dict:
         "postgresql": version,
         "platform": platform.platform(),
     }
+
+
+@contextmanager
+def logical_cluster(name: str) -> Iterator[str]:
+    """A private PostgreSQL cluster with wal_level = logical on a free port (the shared server
+    runs replica); its maintenance URL. Dropped on the way out, also after a failure."""
+    import shutil
+    import socket
+
+    if shutil.which("pg_createcluster") is None:
+        raise SystemExit("the cdc stage needs pg_createcluster (postgresql-common) and root")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with admin() as conn:
+        major = str(conn.info.server_version // 10000)
+    try:
+        subprocess.run(["pg_createcluster", major, name, "-p", str(port), "-o", "wal_level=logical",
+                        "-o", "max_wal_size=1GB", "--", "--auth=trust"], check=True, capture_output=True)
+        subprocess.run(["pg_ctlcluster", major, name, "start"], check=True, capture_output=True)
+        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run(["pg_dropcluster", "--stop", major, name], capture_output=True)

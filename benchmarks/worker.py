@@ -227,14 +227,154 @@ def increment(scale: float, prefix: str, nights: int = 1) -> dict:
             "detail": f"nightly run for {median['day']} (median of {len(runs)} nights); reloaded {spans}"}
 
 
+# ------------------------------------------------------------------ change data capture
+
+_TEMPLATES = """
+SELECT citizen_id, scheme_id, channel, amount_requested FROM service_applications
+WHERE submitted_at IS NOT NULL AND citizen_id IS NOT NULL ORDER BY application_id LIMIT 5000
+"""
+_SUBMIT = """
+INSERT INTO service_applications (application_id, application_number, citizen_id, scheme_id, status, channel,
+                                  submitted_at, amount_requested, created_at, updated_at, created_by, updated_by)
+SELECT gen_random_uuid(), n, c, s, 'submitted', ch, clock_timestamp(), a, clock_timestamp(), clock_timestamp(),
+       'bench', 'bench'
+FROM unnest(%s::text[], %s::uuid[], %s::uuid[], %s::text[], %s::numeric[]) AS t (n, c, s, ch, a)
+"""
+# A review or a decision: submitted -> under_review -> approved (or rejected); decided stays decided.
+_MOVE = """
+UPDATE service_applications t SET
+    status = m.next,
+    decided_at = CASE WHEN m.next <> t.status AND m.next IN ('approved', 'rejected')
+                      THEN greatest(clock_timestamp(), t.submitted_at) ELSE t.decided_at END,
+    amount_approved = CASE WHEN m.next <> t.status AND m.next = 'approved' THEN t.amount_requested
+                           ELSE t.amount_approved END,
+    updated_at = clock_timestamp(), updated_by = 'bench'
+FROM (SELECT application_id,
+             CASE status WHEN 'submitted' THEN 'under_review'
+                         WHEN 'under_review' THEN (CASE WHEN random() < 0.7 THEN 'approved' ELSE 'rejected' END)
+                         ELSE status END AS next
+      FROM service_applications WHERE application_id = ANY(%s)) m
+WHERE t.application_id = m.application_id
+"""
+
+
+def _write_changes(url: str, rate: float, seconds: float, per_tx: int, written: list, done) -> None:
+    """The portal's side: applications submitted and moved on at ``rate`` row changes a second,
+    ``per_tx`` a transaction, half new submissions and half reviews or decisions."""
+    import random
+
+    rng = random.Random(7)
+    with psycopg.connect(url, autocommit=True) as conn:
+        templates = conn.execute(_TEMPLATES).fetchall()
+        movable = [r[0] for r in conn.execute("SELECT application_id FROM service_applications "
+                                              "WHERE status IN ('submitted', 'under_review')")]
+        serial, start = 0, time.monotonic()
+        try:
+            while time.monotonic() - start < seconds:
+                new = [templates[rng.randrange(len(templates))] for _ in range(per_tx // 2)]
+                numbers = [f"BENCH-{serial + i:09d}" for i in range(len(new))]
+                serial += len(new)
+                with conn.transaction():
+                    ids = conn.execute(_SUBMIT + " RETURNING application_id",
+                                       (numbers, *(list(col) for col in zip(*new)))).fetchall()
+                    moved = rng.sample(movable, min(per_tx - len(new), len(movable)))
+                    conn.execute(_MOVE, (moved,))
+                movable += [r[0] for r in ids]
+                written[0] += len(new) + len(moved)
+                pause = start + written[0] / rate - time.monotonic()
+                if pause > 0:
+                    time.sleep(pause)
+        except BaseException as exc:  # handed to the measuring thread, which raises it
+            written.append(exc)
+        finally:
+            done.set()
+
+
+def cdc(scale: float, prefix: str, seconds: float = 60, rate: float = 500, tick: float | None = None) -> dict:
+    """Commit-to-warehouse latency and sustained rate of change data capture: a writer changes
+    applications at ``rate`` row changes a second for ``seconds``; the consumer runs one pass
+    over the three portals every ``tick`` seconds (the sensor's interval), as the sensor does."""
+    import threading
+
+    import dagster as dg
+
+    from smart_warehouse_assets.cdc import live, publications
+    from smart_warehouse_assets.definitions import build_definitions, database_resources
+    from smart_warehouse_assets.jobs import run_load
+    from smart_warehouse_assets.settings import DATABASES, with_dbname
+    from smart_warehouse_assets.synthetic import seed
+
+    tick = live.TICK_SECONDS if tick is None else tick
+    with workbench.logical_cluster(f"bench_cdc_{prefix.split('_')[1]}") as server:
+        urls = {}
+        with psycopg.connect(server, autocommit=True) as conn:
+            for key in DATABASES:
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(f"cdc_{key}")))
+                urls[key] = with_dbname(server, f"cdc_{key}")
+        for key, url in urls.items():
+            migrate(url, SQL_ROOT / key)
+        seed({k: v for k, v in urls.items() if k != "warehouse"}, scale=scale, start=workbench.seed_start(),
+             days=workbench.days(), log=lambda *_: None)
+        first, last = _range()
+        with dg.DagsterInstance.ephemeral() as instance:
+            run_load(build_definitions(urls), first, last, instance=instance, log_level="WARNING")
+        for portal in publications.PORTALS:
+            publications.setup(urls[portal], portal)
+        res = database_resources(urls)
+        portals = {p: res[f"{p}_db"] for p in publications.PORTALS}
+
+        written, done = [0], threading.Event()
+        writer = threading.Thread(target=_write_changes, args=(urls["citizen"], rate, seconds, 50, written, done))
+        latencies, passes, busy = [], 0, 0.0
+        started = time.monotonic()
+        writer.start()
+        while True:
+            tick_start = time.monotonic()
+            finished = done.is_set()  # read before the pass: a pass after the last write drains it
+            results = live.one_pass(portals, res["warehouse"], run_id="bench")
+            busy += time.monotonic() - tick_start
+            passes += 1
+            for r in results:
+                latencies += [(r.applied_at - at).total_seconds() for at, n in r.commits for _ in range(n)]
+            if finished and not any(r.transactions or r.full for r in results):
+                break
+            time.sleep(max(0.0, tick - (time.monotonic() - tick_start)))
+        elapsed = time.monotonic() - started
+        writer.join()
+        if len(written) > 1:
+            raise written[1]
+        with psycopg.connect(urls["warehouse"]) as wh:
+            live_rows = wh.execute("SELECT coalesce(sum(applications_submitted), 0) FROM agg_live_applications").fetchone()[0]
+    latencies.sort()
+    applied = len(latencies)
+    pct = (lambda q: round(latencies[min(applied - 1, int(q * applied))], 2)) if applied else (lambda q: None)
+    return {"stage": "cdc", "rows": applied, "seconds": elapsed,
+            "changes_written": written[0], "changes_applied": applied,
+            "written_per_s": round(written[0] / seconds), "applied_per_s": round(applied / elapsed),
+            "latency_p50_s": pct(0.50), "latency_p95_s": pct(0.95), "latency_max_s": pct(1.0),
+            # What the consumer could sustain: changes applied per second of its own passes.
+            "capacity_per_s": round(applied / busy) if busy else None,
+            "consumer_busy_share": round(busy / elapsed, 3), "passes": passes, "tick_seconds": tick,
+            "live_applications_submitted": int(live_rows),
+            "detail": f"{written[0]:,} changes written at {rate:g}/s for {seconds:g} s, a pass every {tick:g} s; "
+                      f"latency p50 {pct(0.5)} s, p95 {pct(0.95)} s; consumer busy {busy / elapsed:.0%}, "
+                      f"{applied / busy if busy else 0:,.0f} changes per second of its passes"}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("stage", choices=["setup", "floor", "full_load", "direct", "dagster_cli", "increment", "simulate_night"])
+    parser.add_argument("stage", choices=["setup", "floor", "full_load", "direct", "dagster_cli", "increment",
+                                          "simulate_night", "cdc"])
     parser.add_argument("--scale", type=float, required=True)
     parser.add_argument("--prefix", required=True)
     parser.add_argument("--nights", type=int, default=1, help="increment: nights simulated and loaded")
+    parser.add_argument("--seconds", type=float, default=60, help="cdc: how long the portal writes")
+    parser.add_argument("--rate", type=float, default=500, help="cdc: row changes a second written")
+    parser.add_argument("--tick", type=float, default=None, help="cdc: seconds between consumer passes")
     args = parser.parse_args()
     extra = {"nights": args.nights} if args.stage == "increment" else {}
+    if args.stage == "cdc":
+        extra = {"seconds": args.seconds, "rate": args.rate, "tick": args.tick}
     result = globals()[args.stage](args.scale, args.prefix, **extra)
     result["rows"] = int(result["rows"])
     result |= {"scale": args.scale, "days": workbench.days(), "peak_rss_mb": round(_peak_mb(), 1),

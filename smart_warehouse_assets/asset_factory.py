@@ -26,7 +26,7 @@ from smart_warehouse_assets.partition_metadata import attach
 from smart_warehouse_assets.partitions import DayRange, InvalidPartition, daily_partitions, day_range
 from smart_warehouse_assets.quality.record import check_results, judge
 from smart_warehouse_assets.quality.spec import Check, CheckScope, QualityThresholds
-from smart_warehouse_assets.resources import DatabaseUnavailable, PostgresResource, with_resource_params
+from smart_warehouse_assets.resources import DatabaseUnavailable, PostgresResource, portal_key, with_resource_params
 from smart_warehouse_assets.settings import redact
 
 OWNER = "team:data-platform"
@@ -55,11 +55,6 @@ class LoadResult:
 
 # (context, the days this asset reloads or None, *, warehouse=, [portals=], [its own resources]) -> what it wrote
 LoadFn = Callable[..., LoadResult]
-
-
-def portal_key(portal: str) -> str:
-    """The resource key of a portal's database: ``citizen`` -> ``citizen_db``."""
-    return f"{portal}_db"
 
 
 def _explain(exc: Exception, key: dg.AssetKey) -> Exception:

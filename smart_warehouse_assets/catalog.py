@@ -18,7 +18,7 @@ from smart_warehouse_assets.paths import SQL_ROOT
 _CREATE = re.compile(
     r"CREATE (?:UNLOGGED )?TABLE (?P<name>[\w.]+) \((?P<body>.*?)\n\);", re.DOTALL
 )
-_COLUMN = re.compile(r"^\s{4}(?P<col>[a-z_][a-z0-9_]*)\s+(?P<type>[a-z]+(?: [a-z]+)*(?:\s*\(\s*\d+(?:,\s*\d+)?\))?)")
+_COLUMN = re.compile(r"^\s{4}(?P<col>[a-z_][a-z0-9_]*)\s+(?P<type>[a-z][a-z_]*(?: [a-z]+)*(?:\s*\(\s*\d+(?:,\s*\d+)?\))?)")
 _NOT_COLUMNS = {"check", "primary", "unique", "foreign", "constraint", "exclude"}
 _TABLE_PRIMARY_KEY = re.compile(r"^\s{4}PRIMARY KEY \(([^)]*)\)", re.MULTILINE)
 # A later migration adding a column to an existing table.

@@ -367,5 +367,80 @@ def restore(dump, target, clean, jobs, no_verify) -> None:
         raise click.ClickException(str(exc)) from None
 
 
+@main.group()
+def cdc() -> None:
+    """Change data capture from the portals' write-ahead log (publication + slot per portal)."""
+
+
+def _cdc_each(action) -> None:
+    from smart_warehouse_assets.cdc import publications
+
+    urls = _urls()
+    for portal in publications.PORTALS:
+        try:
+            for line in action(urls[portal], portal):
+                click.echo(f"{dbname_of(urls[portal]):16} {line}")
+        except publications.CdcUnavailable as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+@cdc.command("setup")
+def cdc_setup() -> None:
+    """Create the publication and the logical replication slot in each source portal (safe to repeat)."""
+    from smart_warehouse_assets.cdc import publications
+
+    _cdc_each(publications.setup)
+
+
+@cdc.command("status")
+def cdc_status() -> None:
+    """Each portal's publication and slot: active, wal_status, lag, and the LSN the warehouse applied."""
+    from smart_warehouse_assets.cdc import publications
+
+    import psycopg
+
+    urls = _urls()
+    with psycopg.connect(urls["warehouse"]) as wh:
+        applied = {db: (lsn, at) for db, lsn, at in wh.execute(
+            "SELECT source_database, lsn::text, applied_at FROM public.etl_cdc_progress")}
+
+    def line(url, portal):
+        st = publications.status(url)
+        lsn, at = applied.get(st.database, (None, None))
+        done = f"; warehouse applied to {lsn} at {at:%Y-%m-%d %H:%M:%S %Z}" if lsn else "; warehouse applied nothing yet"
+        return [st.line()[17:] + done]
+
+    _cdc_each(line)
+
+
+@cdc.command("drop")
+def cdc_drop() -> None:
+    """Drop each portal's slot and publication (the portal then keeps no WAL for the warehouse)."""
+    from smart_warehouse_assets.cdc import publications
+
+    _cdc_each(lambda url, portal: publications.drop(url))
+
+
+@cdc.command("consume")
+@click.option("--follow", is_flag=True, help="Keep reading every --every seconds until interrupted.")
+@click.option("--every", type=click.FloatRange(0.5, 60), default=5.0, show_default=True)
+def cdc_consume(follow, every) -> None:
+    """Apply each portal's captured changes to the warehouse once (or --follow)."""
+    from smart_warehouse_assets.cdc import consumer, publications
+
+    urls = _urls()
+    while True:
+        for portal in publications.PORTALS:
+            try:
+                r = consumer.consume(portal, urls[portal], urls["warehouse"])
+            except consumer.SlotLost as exc:
+                raise click.ClickException(str(exc)) from None
+            click.echo(f"{r.database:16} {r.transactions} transactions, {r.changes} changes "
+                       f"applied ({r.skipped} already applied), LSN {r.lsn}, {r.seconds:.2f} s")
+        if not follow:
+            return
+        time.sleep(every)
+
+
 if __name__ == "__main__":
     main()

@@ -7,12 +7,14 @@ import dagster as dg
 from smart_warehouse_assets.aggregates.daily_applications import agg_daily_applications
 from smart_warehouse_assets.aggregates.model_performance import agg_model_performance
 from smart_warehouse_assets.catalog import table_metadata
+from smart_warehouse_assets.cdc.live import agg_live_applications, cdc_live_metrics
+from smart_warehouse_assets.cdc.slots import cdc_slot_checks_job, cdc_slot_checks_schedule, slot_checks
 from smart_warehouse_assets.dimensions.assets import dimension_assets
 from smart_warehouse_assets.facts.assets import fact_assets
 from smart_warehouse_assets.ml.training_set import TrainingSetSettings, training_eligibility_scoring
 from smart_warehouse_assets.jobs import observe_portals_job, warehouse_checks_job, warehouse_load_job
 from smart_warehouse_assets.operations.definitions import operation_schedules, operation_sensors
-from smart_warehouse_assets.resources import resource_for
+from smart_warehouse_assets.resources import portal_key, resource_for
 from smart_warehouse_assets.settings import DATABASES, explicit_url, has_password, url_for
 from smart_warehouse_assets.asset_factory import OWNER
 from smart_warehouse_assets.dimensions.assets import CalendarSettings
@@ -22,7 +24,7 @@ from smart_warehouse_assets.staging.assets import staging_assets
 
 
 def resource_key(key: str) -> str:
-    return "warehouse" if key == "warehouse" else f"{key}_db"
+    return "warehouse" if key == "warehouse" else portal_key(key)
 
 
 def database_resources(urls: dict[str, str] | None = None) -> dict[str, dg.ConfigurableResource]:
@@ -69,10 +71,12 @@ def build_definitions(
     """The whole code location; ``urls`` points it at other databases (tests, benchmarks)."""
     return dg.Definitions(
         assets=[*portal_observers, *staging_assets, *dimension_assets, *fact_assets,
-                agg_daily_applications, agg_model_performance, training_eligibility_scoring, *etl_control_specs],
-        jobs=[warehouse_load_job, warehouse_checks_job, observe_portals_job],
-        schedules=operation_schedules,
-        sensors=operation_sensors,
+                agg_daily_applications, agg_model_performance, training_eligibility_scoring,
+                agg_live_applications, *etl_control_specs],
+        asset_checks=slot_checks,
+        jobs=[warehouse_load_job, warehouse_checks_job, observe_portals_job, cdc_slot_checks_job],
+        schedules=[*operation_schedules, cdc_slot_checks_schedule],
+        sensors=[*operation_sensors, cdc_live_metrics],
         resources={**database_resources(urls), "quality": thresholds or QualityThresholds(), "calendar": CalendarSettings(),
                    "training": TrainingSetSettings()},
         # Steps run in one process: a process per step costs ~3 s here; the work is in PostgreSQL.

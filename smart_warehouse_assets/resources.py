@@ -89,6 +89,11 @@ def resource_for(key: str, url: str | dg.EnvVar) -> PostgresResource:
     return PostgresResource(url=url, application_name=f"smart-warehouse:{DATABASES[key].name}")
 
 
+def portal_key(portal: str) -> str:
+    """The resource key of a portal's database: ``citizen`` -> ``citizen_db``."""
+    return f"{portal}_db"
+
+
 def with_resource_params(resources: Mapping[str, type]) -> Callable[[Callable], Callable]:
     """Give a ``fn(context, **resources)`` a signature naming each resource as a typed parameter.
 

@@ -21,13 +21,16 @@ from smart_warehouse_assets.settings import dbname_of, redact
 
 ROLES_ROOT = SQL_ROOT / "roles"
 READER, WRITER, ANALYST = "smart_etl_reader", "smart_etl_writer", "smart_analyst"
+CDC_SOURCES = ("citizen", "dept", "aiml")
 ROLE_OF = {"citizen": READER, "dept": READER, "aiml": READER, "monitor": READER, "warehouse": WRITER}
 
 
 def files_for(key: str) -> list[Path]:
     """roles.sql, then for a portal the reader's common baseline, then the database's own grants."""
     baseline = [ROLES_ROOT / "portal_reader.sql"] if ROLE_OF[key] == READER else []
-    return [ROLES_ROOT / "roles.sql", *baseline, ROLES_ROOT / f"{key}.sql"]
+    # The source portals also get the change-capture consumer's role (REPLICATION only).
+    capture = [ROLES_ROOT / "cdc.sql"] if key in CDC_SOURCES else []
+    return [ROLES_ROOT / "roles.sql", *baseline, ROLES_ROOT / f"{key}.sql", *capture]
 
 
 def apply(url: str, key: str) -> list[str]:

@@ -9,8 +9,8 @@ on since the warehouse last read it.
 import dagster as dg
 from psycopg import sql
 
-from smart_warehouse_assets.asset_factory import OWNER, portal_key
-from smart_warehouse_assets.resources import PostgresResource, with_resource_params
+from smart_warehouse_assets.asset_factory import OWNER
+from smart_warehouse_assets.resources import PostgresResource, portal_key, with_resource_params
 from smart_warehouse_assets.settings import DATABASES
 from smart_warehouse_assets.sources.registry import REGISTRY, PortalTable
 

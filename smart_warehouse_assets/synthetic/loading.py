@@ -188,6 +188,11 @@ class DatabaseLoad:
                 keys = cur.fetchall()
                 # Only empty tables are loaded; TRUNCATE in this transaction also allows COPY FREEZE.
                 cur.execute(sql.SQL("TRUNCATE {}").format(sql.SQL(", ").join(sql.Identifier(t) for t in tables)))
+                # The portals' audit triggers would log every seeded row again: the seed is a
+                # bulk load of a past that already carries its own audit trail. Disabled and
+                # enabled inside this transaction, so no other session ever sees them off.
+                for t in tables:
+                    cur.execute(sql.SQL("ALTER TABLE {} DISABLE TRIGGER USER").format(sql.Identifier(t)))
                 for table, name, _, _, _ in keys:
                     cur.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(sql.SQL(table), sql.SQL(name)))
                 for _, name, _ in indexes:
@@ -219,6 +224,9 @@ class DatabaseLoad:
                         cur.execute(sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} ").format(sql.SQL(table), sql.SQL(name))
                                     + sql.SQL(definition))
             self.timings["_keys_and_indexes"] = rebuild + time.perf_counter() - t0
+            with conn.cursor() as cur:
+                for t in tables:
+                    cur.execute(sql.SQL("ALTER TABLE {} ENABLE TRIGGER USER").format(sql.Identifier(t)))
             self.log(f"  {self.label}: keys and indexes rebuilt in {self.timings['_keys_and_indexes']:.1f} s")
             # Commit only when every database is ready, so that a failure anywhere leaves
             # no database with a new world and the others with the old one.

@@ -4,7 +4,9 @@
 each new day brings new citizens and applications, moves some open applications forward
 (review, decision, withdrawal — including applications submitted weeks ago, so rows of
 older days change), a few citizens changing district, one scheme change and the model's
-eligibility scores for the new submissions. It never injects dirty rows.
+eligibility scores for the new submissions. It never injects dirty rows. It writes through
+the portals' triggers (sql/citizen/010_audit_trail.sql): they write the audit logs, from the
+rows' own updated_at, so a simulated day's trail is as deterministic as the day.
 
 Deterministic for the same seed and starting state: every random draw comes from a stream
 keyed by (seed, day), and everything read from the databases is read in a fixed order.
@@ -24,7 +26,7 @@ from smart_warehouse_assets.synthetic import reference as ref
 from smart_warehouse_assets.synthetic import rules
 from smart_warehouse_assets.synthetic.core import (
     DAY, HOUR, IST, MINUTE, PORTALS, US, Calendar, Streams, SyntheticDataError, connect, const, copy_frame,
-    date_of_day_number, ist_day_number, ist_day_start, jdump, new_uuids, office_time, time_of_day, ts_col,
+    date_of_day_number, ist_day_number, ist_day_start, new_uuids, office_time, time_of_day, ts_col,
 )
 from smart_warehouse_assets.synthetic.rules import ACTION_REMARK, ELIGIBILITY
 
@@ -268,9 +270,6 @@ def _one_day(st: _State, cal: Calendar, streams: Streams, day: int, out: _Out, c
                    updated_by="citizen" if new_status == "withdrawn" else emp)
         out.add("citizen", "application_status_history", status_history_id=_uuid(rng), application_id=app_id,
                 from_status=old, to_status=new_status, changed_at=t, by="citizen" if new_status == "withdrawn" else emp)
-        out.add("citizen", "audit_log", audit_id=_uuid(rng), entity_table="service_applications", entity_id=app_id,
-                action="update", actor=emp, changed_at=t, old_values=jdump({"status": old}),
-                new_values=jdump({"status": new_status}))
         done = new_status in rules.CLOSED_STATUSES
         out.update("dept", "application_assignments", assignment_id=a["assignment"],
                    assignment_status="completed" if done else "in_progress", completed_at=t if done else None,
@@ -322,14 +321,10 @@ def _one_day(st: _State, cal: Calendar, streams: Streams, day: int, out: _Out, c
             continue
         t = day_start + int(time_of_day(rng, 1, "online")[0])
         pincode = rules.pincode(d[3], int(rng.integers(*rules.PINCODE_SUFFIXES)))
-        audit_id = _uuid(rng)
         if t >= end:
             continue
         out.update("citizen", "citizens", citizen_id=st.cit_ids[i], district=d[1], city=d[2], state=d[0],
                    pincode=pincode, updated_at=t, updated_by="citizen")
-        out.add("citizen", "audit_log", audit_id=audit_id, entity_table="citizens", entity_id=st.cit_ids[i],
-                action="update", actor="citizen", changed_at=t, old_values=jdump({"district": st.cit_district[i]}),
-                new_values=jdump({"district": d[1]}))
         st.cit_district[i] = d[1]
     # Registered citizens stay in order of registration (applicants are drawn from a prefix).
     for t, cid, dist in sorted(cnew):
@@ -345,16 +340,11 @@ def _one_day(st: _State, cal: Calendar, streams: Streams, day: int, out: _Out, c
         new_b = round(old_b * 1.05, -1)
     else:
         new_s = max(rules.MIN_SLA_DAYS, old_s + int(rng.choice([-2, 2, 5])))
-    audit_id = _uuid(rng)
     if t < end:
         st.sch_benefit[j], st.sch_sla[j] = new_b, new_s
         out.update("citizen", "schemes", scheme_id=st.sch_ids[j],
                    benefit_amount=None if np.isnan(new_b) else float(new_b),
                    sla_days=int(new_s), updated_at=t, updated_by="scheme-admin")
-        out.add("citizen", "audit_log", audit_id=audit_id, entity_table="schemes", entity_id=st.sch_ids[j],
-                action="update", actor="scheme-admin", changed_at=t,
-                old_values=jdump({"benefit_amount": None if np.isnan(old_b) else float(old_b), "sla_days": old_s}),
-                new_values=jdump({"benefit_amount": None if np.isnan(new_b) else float(new_b), "sla_days": int(new_s)}))
 
     # --- new applications
     weight = float(cal.submission_weight(np.array([day]))[0])
@@ -389,9 +379,6 @@ def _one_day(st: _State, cal: Calendar, streams: Streams, day: int, out: _Out, c
                 updated_at=created if draft else t, by=by)
         out.add("citizen", "application_status_history", status_history_id=_uuid(rng), application_id=app_id,
                 from_status=None, to_status="draft", changed_at=created, by="citizen")
-        out.add("citizen", "audit_log", audit_id=_uuid(rng), entity_table="service_applications", entity_id=app_id,
-                action="insert", actor="citizen", changed_at=created, old_values=None,
-                new_values=jdump({"status": "draft"}))
         if draft:
             continue
         out.add("citizen", "application_status_history", status_history_id=_uuid(rng), application_id=app_id,
@@ -542,7 +529,7 @@ def _write(urls: Mapping[str, str], out: _Out) -> dict:
     inserted: dict[str, int] = {}
     updated: dict[str, int] = {}
     order = {"citizen": ["citizens", "service_applications", "application_status_history", "documents",
-                         "notifications", "payments", "audit_log"],
+                         "notifications", "payments"],
              "dept": ["application_assignments", "processing_actions", "dept_notifications"],
              "aiml": ["predictions"], "monitor": ["health_checks"]}
     for db in PORTALS:

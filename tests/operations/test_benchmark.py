@@ -1,8 +1,8 @@
 """The benchmark runs from one command, reports every stage it promises, and leaves no database.
 
 At a tiny scale the figures mean nothing; what is tested is that each stage really ran:
-rows moved, the increment reloaded the new day, and the CLI's full load left watermarks
-the increment could start from.
+rows moved, the increment reloaded the new day, the CLI's full load left watermarks
+the increment could start from, and every change the cdc stage wrote was applied.
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ def test_benchmark_measures_every_stage_and_cleans_up(tmp_path):
     before = _bench_databases()
     out = tmp_path / "bench.json"
     done = subprocess.run(
-        [sys.executable, "-m", "benchmarks", "--scales", "0.02", "--repeat", "1", "--json", str(out)],
+        [sys.executable, "-m", "benchmarks", "--scales", "0.02", "--repeat", "1", "--json", str(out),
+         "--cdc-seconds", "4", "--cdc-tick", "1"],
         cwd=ROOT, capture_output=True, text=True, timeout=900,
     )
     assert done.returncode == 0, done.stderr[-3000:]
@@ -37,7 +38,7 @@ def test_benchmark_measures_every_stage_and_cleans_up(tmp_path):
     report = json.loads(out.read_text())
     assert report["machine"]["cpus"] >= 1 and report["machine"]["postgresql"]
     stages = {r["stage"]: r for r in report["results"]}
-    assert set(stages) == {"setup", "floor", "full_load", "direct", "dagster_cli", "increment"}
+    assert set(stages) == {"setup", "floor", "full_load", "direct", "dagster_cli", "increment", "cdc"}
     moved = stages["floor"]["rows"]
     assert moved > 0
     for stage in ("full_load", "direct", "dagster_cli"):
@@ -50,5 +51,11 @@ def test_benchmark_measures_every_stage_and_cleans_up(tmp_path):
     assert increment["reused_cli_load"]  # `smart-warehouse load` of every partition set the watermarks
     assert 0 < increment["rows"] < moved
     assert "processing_actions" in increment["detail"]
+
+    # Change capture: every change written reached the warehouse, each with its latency.
+    cdc = stages["cdc"]
+    assert cdc["changes_written"] > 0 and cdc["changes_applied"] == cdc["changes_written"]
+    assert 0 <= cdc["latency_p50_s"] <= cdc["latency_p95_s"] <= cdc["latency_max_s"]
+    assert cdc["live_applications_submitted"] > 0
 
     assert _bench_databases() == before

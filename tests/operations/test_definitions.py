@@ -18,10 +18,11 @@ def test_schedules_and_sensors_are_in_the_code_location():
     assert {n: (s.cron_schedule, s.execution_timezone, s.job_name) for n, s in schedules.items()} == {
         "nightly_incremental": ("30 1 * * *", "Asia/Kolkata", "warehouse_load"),
         "weekly_full_reload": ("0 3 * * 0", "Asia/Kolkata", "warehouse_load"),
+        "cdc_slot_checks_every_5_minutes": ("*/5 * * * *", "Asia/Kolkata", "cdc_slot_checks"),
     }
     sensors = {s.name for s in repo.sensor_defs}
     assert {"refresh_changed_partitions", "advance_watermarks", "monitor_successful_runs",
-            "monitor_failed_runs"} <= sensors
+            "monitor_failed_runs", "cdc_live_metrics"} <= sensors
     # Off in development (the tests' environment), so nothing loads by itself on a laptop.
     assert all(s.default_status == dg.DefaultScheduleStatus.STOPPED for s in schedules.values())
 

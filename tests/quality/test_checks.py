@@ -242,7 +242,8 @@ BREAKS = {
         {*((f"staging/{table}", "quarantine_rate") for table in STAGED),
          ("fact_service_applications", "reconciles_with_source"),
          ("fact_application_processing", "reconciles_with_source"),
-         ("fact_eligibility_scoring", "reconciles_with_source")},
+         ("fact_eligibility_scoring", "reconciles_with_source"),
+         ("fact_prediction_outcome", "reconciles_with_source")},
         {**{(f"staging/{t}", "quarantine_rate"): "2026-09-06" if STAGED[t][3] else "whole table" for t in STAGED},
          ("fact_service_applications", "reconciles_with_source"): "2026-09-06"}),
 }
@@ -291,7 +292,10 @@ def _all_checks() -> set[tuple[str, str]]:
     """(asset, check) for every asset check of the code location."""
     from smart_warehouse_assets.definitions import build_definitions
 
-    return {(k.asset_key.to_user_string(), k.name) for k in build_definitions().resolve_asset_graph().asset_check_keys}
+    # The live asset's replication-slot checks judge the pipeline, not rows: they are shown
+    # failing (WARN, ERROR) on a real slot in tests/cdc/test_capture.py.
+    return {(k.asset_key.to_user_string(), k.name) for k in build_definitions().resolve_asset_graph().asset_check_keys
+            if k.asset_key.to_user_string() != "agg_live_applications"}
 
 
 def test_every_check_has_a_case_that_fails_it():

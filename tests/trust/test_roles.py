@@ -152,7 +152,7 @@ def test_role_files_are_not_migrations_and_hold_no_password():
     assert all("roles" not in str(f.path.parent) for key in ("citizen", "warehouse")
                for f in migration_files(SQL_ROOT / key))
     files = sorted((SQL_ROOT / "roles").glob("*.sql"))
-    assert {f.stem for f in files} == {"roles", "portal_reader", "citizen", "dept", "aiml", "monitor", "warehouse"}
+    assert {f.stem for f in files} == {"roles", "portal_reader", "citizen", "dept", "aiml", "monitor", "warehouse", "cdc"}
     for path in files:
         code = [line.split("--", 1)[0] for line in path.read_text().splitlines()]
         assert not any("password" in line.lower() for line in code), path.name
