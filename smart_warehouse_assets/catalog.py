@@ -20,6 +20,9 @@ _CREATE = re.compile(
 )
 _COLUMN = re.compile(r"^\s{4}(?P<col>[a-z_][a-z0-9_]*)\s+(?P<type>[a-z]+(?: [a-z]+)*(?:\s*\(\s*\d+(?:,\s*\d+)?\))?)")
 _NOT_COLUMNS = {"check", "primary", "unique", "foreign", "constraint", "exclude"}
+# A later migration's ALTER TABLE ... ADD COLUMN name type [NOT NULL ...], one per clause.
+_ALTER = re.compile(r"ALTER TABLE (?P<name>[\w.]+)\s+(?P<body>ADD COLUMN [^;]*);")
+_ADD_COLUMN = re.compile(r"ADD COLUMN (?:IF NOT EXISTS )?(?P<col>[a-z_][a-z0-9_]*)\s+(?P<type>[a-z]+(?: [a-z]+)*?(?:\s*\(\s*\d+(?:,\s*\d+)?\))?)(?P<rest>(?:\s+(?:NOT NULL|NULL|DEFAULT \S+))*)\s*(?:,|$)")
 _TABLE_PRIMARY_KEY = re.compile(r"^\s{4}PRIMARY KEY \(([^)]*)\)", re.MULTILINE)
 _TABLE_COMMENT = re.compile(r"COMMENT ON TABLE ([\w.]+) IS '((?:[^']|'')*)';")
 _COLUMN_COMMENT = re.compile(r"COMMENT ON COLUMN ([\w.]+)\.(\w+) IS '((?:[^']|'')*)';")
@@ -74,6 +77,11 @@ def warehouse_tables() -> dict[str, Table]:
             for pk in _TABLE_PRIMARY_KEY.finditer(m["body"]):
                 for col in pk[1].split(","):
                     table.columns[col.strip()].primary_key = table.columns[col.strip()].not_null = True
+        for m in _ALTER.finditer(text):
+            for c in _ADD_COLUMN.finditer(m["body"]):
+                tables[m["name"]].columns[c["col"]] = Column(
+                    c["col"], re.sub(r"\s+", "", c["type"]) if "(" in c["type"] else c["type"],
+                    not_null="NOT NULL" in c["rest"])
         for name, comment in _TABLE_COMMENT.findall(text):
             tables[name].description = comment.replace("''", "'")
         for name, col, comment in _COLUMN_COMMENT.findall(text):

@@ -49,10 +49,10 @@ SOURCES: tuple[PortalTable, ...] = tuple(e for e in REGISTRY if e.assets)
 APPLICATIONS, PREDICTIONS = SERVICE_APPLICATIONS, PREDICTION_SOURCE
 SOURCE_BY_NAME = {s.name: s for s in SOURCES}
 
-# Every warehouse asset a load can materialize, split by partitioning. dim_date is a
-# calendar computed in Python: no source feeds it, the nightly and weekly loads rebuild it.
+# Every warehouse asset a load can materialize, split by partitioning. dim_date and dim_holiday are a
+# calendar computed in Python: no source feeds them, the nightly and weekly loads rebuild them.
 PARTITIONED_ASSETS: tuple[str, ...] = tuple(a for s in SOURCES if s.partitioned for a in s.assets)
-UNPARTITIONED_ASSETS: tuple[str, ...] = ("dim_date", *(a for s in SOURCES if not s.partitioned for a in s.assets))
+UNPARTITIONED_ASSETS: tuple[str, ...] = ("dim_date", "dim_holiday", *(a for s in SOURCES if not s.partitioned for a in s.assets))
 
 # A bound on the indexed column, not a FILTER clause: PostgreSQL answers it from the end of
 # the updated_at index instead of reading the table.

@@ -204,6 +204,22 @@ BREAKS = {
         ["DELETE FROM dim_date WHERE full_date = '2031-02-03'"],
         {("dim_date", "calendar_complete")},
         "2031-02-03"),
+    "working day flag or number off": (
+        ["UPDATE dim_date SET is_working_day = NOT is_working_day WHERE full_date = '2031-02-04'",
+         "UPDATE dim_date SET working_day_number = working_day_number + 1 WHERE full_date = '2031-03-04'"],
+        {("dim_date", "working_days_consistent")},
+        "2031-02-04"),
+    "national holiday missing from the calendar": (
+        [_batch("success"),
+         "INSERT INTO dim_holiday (date_key, full_date, state, holiday_name, is_national, etl_batch_id) "
+         f"VALUES (20310205, '2031-02-05', NULL, 'Invented Day', true, {_planted('success')})"],
+        {("dim_holiday", "holidays_match_calendar")},
+        "20310205 national"),
+    "working days beyond the calendar days": (
+        [f"UPDATE fact_service_applications SET processing_working_days = processing_days + 1 "
+         f"WHERE application_id = {DECIDED_MET}"],
+        {("fact_service_applications", "processing_working_days_consistent")},
+        "2026-09-03"),
     "quarantine flooded": (
         [_flood(table) for table in STAGED],
         {*((f"staging/{table}", "quarantine_rate") for table in STAGED),
@@ -219,7 +235,7 @@ BREAKS = {
 # a data check (a NOT VALID check, or a unique index turned plain, does not count).
 SCHEMA_BREAKS = {
     "schema drifted from the contract": (
-        ["ALTER TABLE dim_date DROP COLUMN holiday_name",
+        ["ALTER TABLE dim_date DROP COLUMN month_name",
          "DROP INDEX dim_citizen_current_uq",
          "DROP INDEX dim_scheme_version_uq",
          "DROP INDEX dim_department_version_uq",
@@ -230,9 +246,11 @@ SCHEMA_BREAKS = {
          ("ALTER TABLE fact_eligibility_scoring DROP CONSTRAINT fact_eligibility_scoring_actual_outcome_check, "
           "ADD CONSTRAINT fact_eligibility_scoring_actual_outcome_check "
           "CHECK (actual_outcome IN ('approved', 'rejected')) NOT VALID"),
-         "ALTER TABLE agg_daily_applications DROP CONSTRAINT agg_daily_applications_check"],
-        {(table, "schema_matches_contract") for table in ("dim_date", *SCD2, *FACTS)},
-        {("dim_date", "schema_matches_contract"): "missing columns: holiday_name",
+         "ALTER TABLE agg_daily_applications DROP CONSTRAINT agg_daily_applications_check",
+         "DROP INDEX dim_holiday_day_state_uq",
+         "CREATE UNIQUE INDEX dim_holiday_day_state_idx ON dim_holiday (date_key, state)"],
+        {(table, "schema_matches_contract") for table in ("dim_date", "dim_holiday", *SCD2, *FACTS)},
+        {("dim_date", "schema_matches_contract"): "missing columns: month_name",
          ("dim_citizen", "schema_matches_contract"): "UNIQUE (citizen_id) WHERE is_current",
          ("dim_scheme", "schema_matches_contract"): "UNIQUE (scheme_id, valid_from)",
          ("dim_department", "schema_matches_contract"): "UNIQUE (department_id, valid_from)",
@@ -240,7 +258,8 @@ SCHEMA_BREAKS = {
              "missing columns: channel; missing constraints: PRIMARY KEY (application_id)",
          ("fact_application_processing", "schema_matches_contract"): "NOT NULL step_number",
          ("fact_eligibility_scoring", "schema_matches_contract"): "CHECK ((actual_outcome",
-         ("agg_daily_applications", "schema_matches_contract"): "CHECK ((applications_submitted"}),
+         ("agg_daily_applications", "schema_matches_contract"): "CHECK ((applications_submitted",
+         ("dim_holiday", "schema_matches_contract"): "UNIQUE (date_key, state) NULLS NOT DISTINCT"}),
 }
 CASES = BREAKS | SCHEMA_BREAKS
 

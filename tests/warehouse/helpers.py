@@ -7,7 +7,7 @@ from psycopg import sql
 
 FACTS = ("fact_service_applications", "fact_application_processing", "fact_eligibility_scoring",
          "agg_daily_applications")
-DIMENSIONS = ("dim_date", "dim_citizen", "dim_scheme", "dim_department")
+DIMENSIONS = ("dim_date", "dim_holiday", "dim_citizen", "dim_scheme", "dim_department")
 
 
 def rows(url: str, query: str, params=None) -> list[tuple]:

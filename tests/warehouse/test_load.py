@@ -168,6 +168,42 @@ def test_dim_date_calendar():
     assert day[date(2026, 3, 4)]["holiday_name"] == "Holi" and day[date(2026, 3, 4)]["is_holiday"]
     assert not day[date(2026, 3, 5)]["is_holiday"]
     assert day[date(2026, 9, 1)]["date_key"] == 20260901
+    # Working days: weekdays that are no national holiday, numbered from the calendar's first day.
+    assert day[date(2026, 3, 4)]["is_working_day"] is False and day[date(2026, 3, 5)]["is_working_day"]
+    assert not day[date(2026, 11, 29)]["is_working_day"]
+    assert day[date(2026, 3, 6)]["working_day_number"] - day[date(2026, 3, 3)]["working_day_number"] == 2
+    assert frame["working_day_number"].max() == frame["is_working_day"].sum()
+
+
+def test_processing_working_days_follow_the_applicants_state(loaded_template):
+    """The shipped holidays in the test world: Janmashtami (4 September 2026, national) and
+    Ganesh Chaturthi (14 September, Maharashtra and Karnataka only)."""
+    wh = loaded_template[0]["warehouse"]
+    assert scalar(wh, "SELECT is_working_day FROM dim_date WHERE full_date = '2026-09-04'") is False
+    assert scalar(wh, "SELECT is_working_day FROM dim_date WHERE full_date = '2026-09-14'") is True
+    assert rows(wh, "SELECT state FROM dim_holiday WHERE full_date = '2026-09-14' ORDER BY state") == [
+        ("Karnataka",), ("Maharashtra",)]
+    # Recomputed day by day from the calendar: each decided application's working days.
+    wrong = scalar(wh, """
+        SELECT count(*) FROM fact_service_applications f
+        JOIN dim_citizen c USING (citizen_key)
+        CROSS JOIN LATERAL (
+            SELECT count(*) AS n FROM dim_date d
+            WHERE d.full_date > (f.submitted_at AT TIME ZONE 'Asia/Kolkata')::date
+              AND d.full_date <= (f.decided_at AT TIME ZONE 'Asia/Kolkata')::date
+              AND d.is_working_day
+              AND NOT EXISTS (SELECT 1 FROM dim_holiday h WHERE h.date_key = d.date_key AND h.state = c.state)) w
+        WHERE f.decided_at IS NOT NULL AND f.processing_working_days IS DISTINCT FROM w.n""")
+    assert wrong == 0
+    assert scalar(wh, "SELECT count(*) FROM fact_service_applications WHERE decided_at IS NULL "
+                      "AND processing_working_days IS NOT NULL") == 0
+    # The state holiday counts where it is observed and only there: both cases occur.
+    spans = ("FROM fact_service_applications f JOIN dim_citizen c USING (citizen_key) "
+             "WHERE f.submitted_date_key < 20260914 AND f.decided_date_key = 20260914 AND c.state {} "
+             "AND f.processing_working_days < (SELECT count(*) FROM dim_date d WHERE d.is_working_day "
+             "AND d.date_key > f.submitted_date_key AND d.date_key <= f.decided_date_key)")
+    assert scalar(wh, "SELECT count(*) " + spans.format("IN ('Maharashtra', 'Karnataka')")) > 0
+    assert scalar(wh, "SELECT count(*) " + spans.format("NOT IN ('Maharashtra', 'Karnataka')")) == 0
 
 
 def test_rematerializing_changes_nothing(loaded):
