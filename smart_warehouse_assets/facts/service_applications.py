@@ -1,7 +1,8 @@
 """fact_service_applications: one row per submitted application, from the citizen portal.
 
 Rows come from registry.SERVICE_APPLICATIONS (staging/service_applications); partitioned by the
-IST submission day; an accumulating snapshot: reloading a day picks up later decisions.
+IST submission day; an accumulating snapshot: reloading a day picks up later decisions and
+payments (operations/changes.py re-plans an application's day when a payment lands on it).
 """
 
 from __future__ import annotations
@@ -34,6 +35,12 @@ WORKING_DAYS = """
         WHERE h.state = c.state AND hd.is_working_day AND h.full_date > ws.full_date AND h.full_date <= wd.full_date)
 """
 
+# Money paid out so far: the application's successful payments, whatever day they were paid.
+DISBURSED = """
+    coalesce((SELECT sum(p.amount) FROM public.fact_payments p
+              WHERE p.application_id = s.application_id AND p.payment_status = 'success'), 0)
+"""
+
 FACT_SERVICE_APPLICATIONS = DailyLoad(
     table="fact_service_applications",
     date_key="submitted_date_key",
@@ -48,7 +55,8 @@ FACT_SERVICE_APPLICATIONS = DailyLoad(
                s.status, s.channel, s.amount_requested, s.amount_approved,
                pd.processing_days, sc.sla_days, pd.processing_days <= sc.sla_days,
                s.submitted_at, s.decided_at,
-               {WORKING_DAYS}
+               {WORKING_DAYS},
+               {DISBURSED}
         FROM staging.service_applications s
         CROSS JOIN LATERAL (
             SELECT (s.decided_at AT TIME ZONE 'Asia/Kolkata')::date
@@ -64,7 +72,7 @@ FACT_SERVICE_APPLICATIONS = DailyLoad(
     columns=("application_id", "application_number", "citizen_key", "scheme_key", "department_key",
              "submitted_date_key", "decided_date_key", "status", "channel", "amount_requested",
              "amount_approved", "processing_days", "sla_days", "sla_met", "submitted_at", "decided_at",
-             "processing_working_days"),
+             "processing_working_days", "amount_disbursed"),
     lineage={
         "application_id": [("staging/service_applications", "application_id")],
         "application_number": [("staging/service_applications", "application_number")],
@@ -84,6 +92,7 @@ FACT_SERVICE_APPLICATIONS = DailyLoad(
                                     ("staging/service_applications", "decided_at"),
                                     ("dim_date", "working_day_number"), ("dim_holiday", "state"),
                                     ("dim_citizen", "state")],
+        "amount_disbursed": [("fact_payments", "amount"), ("fact_payments", "payment_status")],
     },
 )
 
@@ -110,10 +119,18 @@ CHECKS = [
                     "t.application_id::text"),
     batch_recorded("fact_service_applications", "submitted_date_key", "t.application_id::text"),
     count_offending("processing_working_days_consistent", "processing_working_days is null exactly while "
-                    "processing_days is, and lies between 0 and processing_days.",
+                    "processing_days is, and lies between 0 and processing_days (a negative processing_days is "
+                    "processing_days_non_negative's to report).",
                     "fact_service_applications", "submitted_date_key",
                     "(t.processing_working_days IS NULL) <> (t.processing_days IS NULL) "
-                    "OR t.processing_working_days < 0 OR t.processing_working_days > t.processing_days",
+                    "OR t.processing_working_days < 0 "
+                    "OR (t.processing_days >= 0 AND t.processing_working_days > t.processing_days)",
+                    "t.application_id::text"),
+    count_offending("amount_disbursed_matches_payments", "amount_disbursed is the sum of the application's "
+                    "successful payments in fact_payments (0 when none).", "fact_service_applications",
+                    "submitted_date_key",
+                    "t.amount_disbursed IS DISTINCT FROM coalesce((SELECT sum(p.amount) FROM public.fact_payments p "
+                    "WHERE p.application_id = t.application_id AND p.payment_status = 'success'), 0)",
                     "t.application_id::text"),
     schema_matches_contract("fact_service_applications"),
     latest_partition_fresh("fact_service_applications", "submitted_date_key"),
@@ -122,7 +139,7 @@ CHECKS = [
 fact_service_applications = daily_asset(
     FACT_SERVICE_APPLICATIONS,
     checks=CHECKS,
-    deps=[registry.SERVICE_APPLICATIONS.staging_key.to_user_string(), "dim_date", "dim_holiday", "dim_citizen", "dim_scheme", "dim_department"],
+    deps=[registry.SERVICE_APPLICATIONS.staging_key.to_user_string(), "dim_date", "dim_holiday", "dim_citizen", "dim_scheme", "dim_department", "fact_payments"],
     group="facts",
     description="Accumulating snapshot of submitted applications: one row per application, "
         "partitioned by IST submission day; re-materializing a day picks up later decisions.",

@@ -1,7 +1,7 @@
 """Which partitions went stale: the IST days whose source rows changed inside a watermark window.
 
 Decisions arrive weeks after submission, so an old submission day changes when one of its
-applications is decided; a prediction day changes when its application is decided. The
+applications is decided or paid; a prediction day changes when its application is decided. The
 watermark is per source table and in the source's own clock (its max ``updated_at``), so
 clock skew between servers cannot hide a change.
 
@@ -32,6 +32,7 @@ from psycopg import sql
 from smart_warehouse_assets.partitions import CHANGED_DAYS_TAG, compress, daily_partitions, parse_day
 from smart_warehouse_assets.resources import PostgresResource
 from smart_warehouse_assets.settings import DATABASES
+from smart_warehouse_assets.sources.registry import PAYMENTS
 from smart_warehouse_assets.sources.registry import PREDICTIONS as PREDICTION_SOURCE
 from smart_warehouse_assets.sources.registry import REGISTRY, SERVICE_APPLICATIONS, PortalTable
 
@@ -78,6 +79,14 @@ WHERE updated_at > %(since)s AND updated_at <= %(until)s
 _PREDICTION_DAYS_OF = """
 SELECT DISTINCT (predicted_at AT TIME ZONE 'Asia/Kolkata')::date
 FROM public.predictions t WHERE application_id = ANY(%(apps)s) AND {feeds}
+"""
+# An application's fact row shows what was paid to it: a payment changes its application's
+# submission day although the application row itself did not change (same portal).
+_APPLICATION_DAYS_OF_PAYMENTS = """
+SELECT DISTINCT (sa.submitted_at AT TIME ZONE 'Asia/Kolkata')::date
+FROM public.payments t JOIN public.service_applications sa ON sa.application_id = t.application_id
+WHERE t.updated_at > coalesce(%(since)s::timestamptz, '-infinity') AND t.updated_at <= %(until)s
+  AND sa.submitted_at IS NOT NULL AND {feeds}
 """
 _STORED = "SELECT source_database, source_table, watermark FROM public.etl_watermarks"
 _LOCK_STORED = """
@@ -176,6 +185,12 @@ def changed_days(
             with portals[PREDICTIONS.portal].connect() as conn:
                 query = _stmt(_PREDICTION_DAYS_OF, PREDICTIONS)
                 days[PREDICTIONS.name] |= {d for (d,) in conn.execute(query, {"apps": apps})}
+    # Payments change the amount disbursed of their applications.
+    if until.get(PAYMENTS.name) is not None:
+        with portals[PAYMENTS.portal].connect() as conn:
+            query = _stmt(_APPLICATION_DAYS_OF_PAYMENTS, PAYMENTS)
+            days[APPLICATIONS.name] |= {d for (d,) in conn.execute(
+                query, {"since": since.get(PAYMENTS.name), "until": until[PAYMENTS.name]})}
     return {asset: set(days[s.name]) for s in SOURCES if s.partitioned for asset in s.assets}
 
 

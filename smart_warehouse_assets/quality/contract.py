@@ -27,7 +27,10 @@ CONTRACT_COLUMNS: dict[str, tuple[str, ...]] = {
     "fact_service_applications": ("application_id", "application_number", "citizen_key", "scheme_key",
                                   "department_key", "submitted_date_key", "decided_date_key", "status",
                                   "channel", "amount_requested", "amount_approved", "processing_days",
-                                  "sla_days", "sla_met", "processing_working_days", "etl_batch_id"),
+                                  "sla_days", "sla_met", "processing_working_days", "amount_disbursed",
+                                  "etl_batch_id"),
+    "fact_payments": ("payment_id", "application_id", "citizen_key", "scheme_key", "department_key",
+                      "paid_date_key", "amount", "payment_mode", "payment_status", "etl_batch_id"),
     "fact_application_processing": ("action_id", "application_id", "department_key", "scheme_key",
                                     "action_date_key", "action_type", "step_number", "processing_minutes",
                                     "etl_batch_id"),
@@ -91,6 +94,11 @@ CONTRACT_CONSTRAINTS: dict[str, tuple[str, ...]] = {
         *not_null("department_key", "scheme_key", "acting_department_key",
                   "action_date_key"),  # keys_resolve: the "key IS NULL" arms
         *not_null("step_number"),  # step_number_positive: the "step_number IS NULL" arm
+    ),
+    "fact_payments": (
+        primary_key("payment_id"),  # natural_key_unique
+        *not_null("citizen_key", "scheme_key", "department_key", "paid_date_key"),  # keys_resolve's null arms
+        *not_null("amount", "payment_mode", "payment_status"),  # payment_values_valid's null arms
     ),
     "fact_eligibility_scoring": (
         primary_key("prediction_id"),  # natural_key_unique

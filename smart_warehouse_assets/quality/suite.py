@@ -9,7 +9,7 @@ from __future__ import annotations
 from psycopg import sql
 
 from smart_warehouse_assets.aggregates import daily_applications
-from smart_warehouse_assets.facts import application_processing, eligibility_scoring, service_applications
+from smart_warehouse_assets.facts import application_processing, eligibility_scoring, payments, service_applications
 from smart_warehouse_assets.quality.rules import (
     quarantine_rate,
     schema_matches_contract,
@@ -78,6 +78,7 @@ FACTS = {
     "fact_service_applications": service_applications.CHECKS,
     "fact_application_processing": application_processing.CHECKS,
     "fact_eligibility_scoring": eligibility_scoring.CHECKS,
+    "fact_payments": payments.CHECKS,
     "agg_daily_applications": daily_applications.CHECKS,
 }
 

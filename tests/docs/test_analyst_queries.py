@@ -20,7 +20,7 @@ _BLOCK = re.compile(r"^```sql\n(.*?)^```", re.DOTALL | re.MULTILINE)
 _RATE = re.compile(r"(rate|accuracy|share|precision|recall)")
 # What the brief asks the guide to show: each must be the title of some example.
 REQUIRED = ("district and fiscal quarter", "SLA compliance by scheme", "accuracy by model version",
-            "etl_batches and etl_data_quality", "Decision time in working days")
+            "etl_batches and etl_data_quality", "Decision time in working days", "Money paid out and failed")
 
 
 def examples() -> dict[str, str]:
@@ -122,7 +122,15 @@ def _september_2026_in_maharashtra(url, columns, rows):
     assert (r["national_working_days"], r["maharashtra_working_days"]) == (21, 20)
 
 
+def _payments_match_the_facts(url, columns, rows):
+    assert sum(_column(columns, rows, "payments")) == _scalar(url, "SELECT count(*) FROM fact_payments")
+    assert sum(_column(columns, rows, "amount_paid_out")) == _scalar(
+        url, "SELECT sum(amount_disbursed) FROM fact_service_applications")
+    assert sum(_column(columns, rows, "failed")) > 0 and sum(_column(columns, rows, "amount_failed")) > 0
+
+
 _SPECIFIC = {
+    "Money paid out and failed by department and scheme (fact_payments)": _payments_match_the_facts,
     "Decision time in working days by state and scheme": _working_days_below_calendar_days,
     "Working days of a month in one state (dim_date and dim_holiday)": _september_2026_in_maharashtra,
     "Approvals by district and fiscal quarter (from the daily aggregate)": _approvals_match_the_fact,

@@ -45,11 +45,13 @@ OPEN_APP = ("(SELECT application_id FROM fact_service_applications WHERE submitt
             "AND status IN ('submitted', 'under_review') ORDER BY 1 LIMIT 1)")
 ACTION = "(SELECT action_id FROM fact_application_processing WHERE action_date_key = 20260904 ORDER BY 1 LIMIT 1)"
 PREDICTION = "(SELECT prediction_id FROM fact_eligibility_scoring WHERE prediction_date_key = 20260904 ORDER BY 1 LIMIT 1)"
+PAYMENT = ("(SELECT payment_id FROM fact_payments WHERE paid_date_key = 20260911 AND payment_status = 'success' "
+           "ORDER BY 1 LIMIT 1)")
 AGG_ROW = ("(SELECT ctid FROM agg_daily_applications WHERE date_key = 20260903 "
            "ORDER BY scheme_key, department_key, district LIMIT 1)")
 NO_BATCH = "-42"  # batch ids are an identity from 1: no batch has this one
 FACTS = ("fact_service_applications", "fact_application_processing", "fact_eligibility_scoring",
-         "agg_daily_applications")
+         "agg_daily_applications", "fact_payments")
 
 # The SCD2 dimensions: natural key, and the attributes a copied version carries.
 SCD2 = {
@@ -66,7 +68,10 @@ STAGED = {
     "service_applications": ("smart_citizen", "service_applications", "application_id", True),
     "processing_actions": ("smart_dept", "processing_actions", "action_id", True),
     "predictions": ("smart_aiml", "predictions", "prediction_id", True),
+    "payments": ("smart_citizen", "payments", "payment_id", True),
 }
+# The day each partitioned source is flooded on: one that has rows of it in the test world.
+FLOOD_DAY = {"payments": "2026-09-14"}
 
 
 def _current_version(table: str) -> str:
@@ -86,8 +91,9 @@ def _overlapping_version(table: str) -> str:
 def _flood(staging_table: str) -> str:
     """As many rows in quarantine as staged (for partitioned sources: on 2026-09-06 only)."""
     database, table, pk, partitioned = STAGED[staging_table]
-    day = "'2026-09-06'" if partitioned else "NULL"
-    where = "WHERE partition_date = '2026-09-06'" if partitioned else ""
+    flood_day = FLOOD_DAY.get(staging_table, "2026-09-06")
+    day = f"'{flood_day}'" if partitioned else "NULL"
+    where = f"WHERE partition_date = '{flood_day}'" if partitioned else ""
     return ("INSERT INTO staging.rejected_rows (batch_id, source_database, source_table, source_pk, partition_key,"
             f" partition_date, reason, payload) SELECT etl_batch_id, '{database}', '{table}', 'fake-' || {pk},"
             f" {day}, {day}::date, 'negative amount', '{{}}' FROM staging.{staging_table} {where}")
@@ -109,12 +115,14 @@ BREAKS = {
         [f"UPDATE fact_service_applications SET citizen_key = 987654321 WHERE application_id = {APP}",
          f"UPDATE fact_application_processing SET acting_department_key = 987654321 WHERE action_id = {ACTION}",
          f"UPDATE fact_eligibility_scoring SET scheme_key = 987654321 WHERE prediction_id = {PREDICTION}",
-         f"UPDATE agg_daily_applications SET department_key = 987654321 WHERE ctid = {AGG_ROW}"],
+         f"UPDATE agg_daily_applications SET department_key = 987654321 WHERE ctid = {AGG_ROW}",
+         f"UPDATE fact_payments SET citizen_key = 987654321 WHERE payment_id = {PAYMENT}"],
         {*((fact, "keys_resolve") for fact in FACTS), ("agg_daily_applications", "matches_fact_group_by")},
         {("fact_service_applications", "keys_resolve"): "2026-09-03",
          ("fact_application_processing", "keys_resolve"): "2026-09-04",
          ("fact_eligibility_scoring", "keys_resolve"): "2026-09-04",
-         ("agg_daily_applications", "keys_resolve"): "987654321"}),
+         ("agg_daily_applications", "keys_resolve"): "987654321",
+         ("fact_payments", "keys_resolve"): "2026-09-11"}),
     "unknown members everywhere on a day": (
         ["UPDATE fact_service_applications SET scheme_key = -1 WHERE submitted_date_key = 20260905",
          "UPDATE fact_application_processing SET department_key = -1 WHERE action_date_key = 20260905",
@@ -147,12 +155,14 @@ BREAKS = {
          f"UPDATE fact_service_applications SET etl_batch_id = {NO_BATCH} WHERE application_id = {APP}",
          f"UPDATE fact_application_processing SET etl_batch_id = {_planted('failed')} WHERE action_id = {ACTION}",
          f"UPDATE fact_eligibility_scoring SET etl_batch_id = {_planted('running')} WHERE prediction_id = {PREDICTION}",
-         f"UPDATE agg_daily_applications SET etl_batch_id = {NO_BATCH} WHERE ctid = {AGG_ROW}"],
+         f"UPDATE agg_daily_applications SET etl_batch_id = {NO_BATCH} WHERE ctid = {AGG_ROW}",
+         f"UPDATE fact_payments SET etl_batch_id = {NO_BATCH} WHERE payment_id = {PAYMENT}"],
         {(fact, "batch_recorded") for fact in FACTS},
         {("fact_service_applications", "batch_recorded"): "2026-09-03",
          ("fact_application_processing", "batch_recorded"): "2026-09-04",
          ("fact_eligibility_scoring", "batch_recorded"): "2026-09-04",
-         ("agg_daily_applications", "batch_recorded"): "2026-09-03"}),
+         ("agg_daily_applications", "batch_recorded"): "2026-09-03",
+         ("fact_payments", "batch_recorded"): "2026-09-11"}),
     "deleted action": (
         [f"DELETE FROM fact_application_processing WHERE action_id = {ACTION}"],
         {("fact_application_processing", "reconciles_with_source")},
@@ -220,13 +230,34 @@ BREAKS = {
          f"WHERE application_id = {DECIDED_MET}"],
         {("fact_service_applications", "processing_working_days_consistent")},
         "2026-09-03"),
+    "payments of unknown members on a day": (
+        ["INSERT INTO fact_payments (payment_id, application_id, citizen_key, scheme_key, department_key, "
+         "paid_date_key, amount, payment_mode, payment_status, paid_at, etl_batch_id) "
+         "SELECT md5('planted' || n)::uuid, md5('app' || n)::uuid, -1, -1, -1, 20260912, 100, 'dbt', 'success', "
+         "'2026-09-12 10:00+05:30', (SELECT max(etl_batch_id) FROM fact_payments) FROM generate_series(1, 120) n"],
+        {("fact_payments", "unknown_member_rate"), ("fact_payments", "reconciles_with_source")},
+        "2026-09-12"),
+    "deleted payment": (
+        [f"DELETE FROM fact_payments WHERE payment_id = {PAYMENT}"],
+        {("fact_payments", "reconciles_with_source"), ("fact_service_applications", "amount_disbursed_matches_payments")},
+        {("fact_payments", "reconciles_with_source"): "missing"}),
+    "payment in cash": (
+        [f"UPDATE fact_payments SET payment_mode = 'cash' WHERE payment_id = {PAYMENT}"],
+        {("fact_payments", "payment_values_valid")},
+        "2026-09-11"),
+    "disbursed amount off": (
+        [f"UPDATE fact_service_applications SET amount_disbursed = amount_disbursed + 1 WHERE application_id = {APP}"],
+        {("fact_service_applications", "amount_disbursed_matches_payments")},
+        "2026-09-03"),
     "quarantine flooded": (
         [_flood(table) for table in STAGED],
         {*((f"staging/{table}", "quarantine_rate") for table in STAGED),
          ("fact_service_applications", "reconciles_with_source"),
          ("fact_application_processing", "reconciles_with_source"),
-         ("fact_eligibility_scoring", "reconciles_with_source")},
-        {**{(f"staging/{t}", "quarantine_rate"): "2026-09-06" if STAGED[t][3] else "whole table" for t in STAGED},
+         ("fact_eligibility_scoring", "reconciles_with_source"),
+         ("fact_payments", "reconciles_with_source")},
+        {**{(f"staging/{t}", "quarantine_rate"): FLOOD_DAY.get(t, "2026-09-06") if STAGED[t][3] else "whole table"
+            for t in STAGED},
          ("fact_service_applications", "reconciles_with_source"): "2026-09-06"}),
 }
 
@@ -248,7 +279,8 @@ SCHEMA_BREAKS = {
           "CHECK (actual_outcome IN ('approved', 'rejected')) NOT VALID"),
          "ALTER TABLE agg_daily_applications DROP CONSTRAINT agg_daily_applications_check",
          "DROP INDEX dim_holiday_day_state_uq",
-         "CREATE UNIQUE INDEX dim_holiday_day_state_idx ON dim_holiday (date_key, state)"],
+         "CREATE UNIQUE INDEX dim_holiday_day_state_idx ON dim_holiday (date_key, state)",
+         "ALTER TABLE fact_payments ALTER COLUMN amount DROP NOT NULL"],
         {(table, "schema_matches_contract") for table in ("dim_date", "dim_holiday", *SCD2, *FACTS)},
         {("dim_date", "schema_matches_contract"): "missing columns: month_name",
          ("dim_citizen", "schema_matches_contract"): "UNIQUE (citizen_id) WHERE is_current",
@@ -259,7 +291,8 @@ SCHEMA_BREAKS = {
          ("fact_application_processing", "schema_matches_contract"): "NOT NULL step_number",
          ("fact_eligibility_scoring", "schema_matches_contract"): "CHECK ((actual_outcome",
          ("agg_daily_applications", "schema_matches_contract"): "CHECK ((applications_submitted",
-         ("dim_holiday", "schema_matches_contract"): "UNIQUE (date_key, state) NULLS NOT DISTINCT"}),
+         ("dim_holiday", "schema_matches_contract"): "UNIQUE (date_key, state) NULLS NOT DISTINCT",
+         ("fact_payments", "schema_matches_contract"): "NOT NULL amount"}),
 }
 CASES = BREAKS | SCHEMA_BREAKS
 
