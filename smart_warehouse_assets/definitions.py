@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from smart_warehouse_assets.aggregates.daily_applications import agg_daily_applications
+from smart_warehouse_assets.aggregates.daily_decisions import agg_daily_decisions
 from smart_warehouse_assets.catalog import table_metadata
 from smart_warehouse_assets.dimensions.assets import dimension_assets
 from smart_warehouse_assets.facts.assets import fact_assets
@@ -67,7 +68,7 @@ def build_definitions(
     """The whole code location; ``urls`` points it at other databases (tests, benchmarks)."""
     return dg.Definitions(
         assets=[*portal_observers, *staging_assets, *dimension_assets, *fact_assets,
-                agg_daily_applications, *etl_control_specs],
+                agg_daily_applications, agg_daily_decisions, *etl_control_specs],
         jobs=[warehouse_load_job, warehouse_checks_job, observe_portals_job],
         schedules=operation_schedules,
         sensors=operation_sensors,

@@ -88,6 +88,18 @@ FROM public.payments t JOIN public.service_applications sa ON sa.application_id 
 WHERE t.updated_at > coalesce(%(since)s::timestamptz, '-infinity') AND t.updated_at <= %(until)s
   AND sa.submitted_at IS NOT NULL AND {feeds}
 """
+# The decision-day aggregate reloads the decision days of the applications that changed or
+# that a payment landed on (a decision moved to another day leaves its old day to the weekly
+# full reload, as a back-dated change does).
+DECISIONS_ASSET = "agg_daily_decisions"
+_DECISION_DAYS = """
+SELECT DISTINCT (a.decided_at AT TIME ZONE 'Asia/Kolkata')::date FROM public.service_applications a
+WHERE a.decided_at IS NOT NULL AND a.submitted_at IS NOT NULL AND a.status IN ('approved', 'rejected')
+  AND ((a.updated_at > coalesce(%(apps_since)s::timestamptz, '-infinity') AND a.updated_at <= %(apps_until)s)
+       OR EXISTS (SELECT 1 FROM public.payments t WHERE t.application_id = a.application_id
+                  AND t.updated_at > coalesce(%(paid_since)s::timestamptz, '-infinity')
+                  AND t.updated_at <= %(paid_until)s AND {feeds}))
+"""
 _STORED = "SELECT source_database, source_table, watermark FROM public.etl_watermarks"
 _LOCK_STORED = """
 SELECT watermark FROM public.etl_watermarks WHERE source_database = %s AND source_table = %s FOR UPDATE
@@ -191,7 +203,12 @@ def changed_days(
             query = _stmt(_APPLICATION_DAYS_OF_PAYMENTS, PAYMENTS)
             days[APPLICATIONS.name] |= {d for (d,) in conn.execute(
                 query, {"since": since.get(PAYMENTS.name), "until": until[PAYMENTS.name]})}
-    return {asset: set(days[s.name]) for s in SOURCES if s.partitioned for asset in s.assets}
+    out = {asset: set(days[s.name]) for s in SOURCES if s.partitioned for asset in s.assets}
+    with portals[APPLICATIONS.portal].connect() as conn:
+        out[DECISIONS_ASSET] = {d for (d,) in conn.execute(_stmt(_DECISION_DAYS, PAYMENTS), {
+            "apps_since": since.get(APPLICATIONS.name), "apps_until": until.get(APPLICATIONS.name),
+            "paid_since": since.get(PAYMENTS.name), "paid_until": until.get(PAYMENTS.name)})}
+    return out
 
 
 def changed_members(

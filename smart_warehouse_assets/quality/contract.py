@@ -38,10 +38,15 @@ CONTRACT_COLUMNS: dict[str, tuple[str, ...]] = {
                                  "prediction_date_key", "model_version", "eligibility_score",
                                  "confidence_score", "predicted_eligible", "actual_outcome", "is_correct",
                                  "etl_batch_id"),
-    "agg_daily_applications": ("date_key", "scheme_key", "department_key", "district",
+    "agg_daily_applications": ("date_key", "scheme_key", "department_key", "state", "district",
                                "applications_submitted", "applications_approved", "applications_rejected",
                                "applications_pending", "amount_requested", "amount_approved",
-                               "avg_processing_days", "sla_compliance_rate"),
+                               "amount_disbursed", "avg_processing_days", "sla_compliance_rate",
+                               "approval_rate", "rejection_rate"),
+    "agg_daily_decisions": ("date_key", "scheme_key", "department_key", "state", "district", "decisions",
+                            "approvals", "rejections", "approval_rate", "avg_processing_days",
+                            "avg_processing_working_days", "sla_compliance_rate", "amount_approved",
+                            "amount_disbursed"),
     "etl_batches": ("batch_id", "run_id", "asset_key", "partition_key", "status", "started_at",
                     "finished_at", "rows_extracted", "rows_loaded", "rows_rejected"),
     "etl_data_quality": ("check_id", "batch_id", "run_id", "asset_key", "partition_key", "check_name",
@@ -110,7 +115,7 @@ CONTRACT_CONSTRAINTS: dict[str, tuple[str, ...]] = {
     "agg_daily_applications": (
         # natural_key_unique on the grain; a primary key also makes its columns NOT NULL,
         # which covers keys_resolve's "key IS NULL" arms
-        primary_key("date_key", "scheme_key", "department_key", "district"),
+        primary_key("date_key", "scheme_key", "department_key", "state", "district"),
         # rates_in_range: "sla_compliance_rate lies in [0, 1]"
         "CHECK (((sla_compliance_rate >= (0)::numeric) AND (sla_compliance_rate <= (1)::numeric)))",
         # rates_in_range: "the outcome counts add up to applications_submitted", with no null
@@ -119,5 +124,15 @@ CONTRACT_CONSTRAINTS: dict[str, tuple[str, ...]] = {
          "+ applications_pending) + applications_withdrawn)))"),
         *not_null("applications_submitted", "applications_approved", "applications_rejected",
                   "applications_pending", "applications_withdrawn"),
+        # matches_fact_group_by computes the rates; these say a stored rate is a fraction
+        "CHECK (((approval_rate >= (0)::numeric) AND (approval_rate <= (1)::numeric)))",
+        "CHECK (((rejection_rate >= (0)::numeric) AND (rejection_rate <= (1)::numeric)))",
+    ),
+    "agg_daily_decisions": (
+        primary_key("date_key", "scheme_key", "department_key", "state", "district"),  # the grain, unique
+        "CHECK ((decisions = (approvals + rejections)))",  # a check on the outcome counts
+        "CHECK (((approval_rate >= (0)::numeric) AND (approval_rate <= (1)::numeric)))",
+        "CHECK (((sla_compliance_rate >= (0)::numeric) AND (sla_compliance_rate <= (1)::numeric)))",
+        *not_null("decisions", "approvals", "rejections", "approval_rate", "avg_processing_days"),
     ),
 }

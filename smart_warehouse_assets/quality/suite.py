@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from psycopg import sql
 
-from smart_warehouse_assets.aggregates import daily_applications
+from smart_warehouse_assets.aggregates import daily_applications, daily_decisions
 from smart_warehouse_assets.facts import application_processing, eligibility_scoring, payments, service_applications
 from smart_warehouse_assets.quality.rules import (
     quarantine_rate,
@@ -80,6 +80,7 @@ FACTS = {
     "fact_eligibility_scoring": eligibility_scoring.CHECKS,
     "fact_payments": payments.CHECKS,
     "agg_daily_applications": daily_applications.CHECKS,
+    "agg_daily_decisions": daily_decisions.CHECKS,
 }
 
 STAGING = {

@@ -238,7 +238,8 @@ SERVICE_APPLICATIONS = PortalTable(
     columns=("application_id", "application_number", "citizen_id", "scheme_id", "status", "channel",
              "submitted_at", "decided_at", "amount_requested", "amount_approved", "updated_at"),
     event="submitted_at",  # a draft has none: it is not an application yet
-    assets=("staging/service_applications", "fact_service_applications", "agg_daily_applications"),
+    assets=("staging/service_applications", "fact_service_applications", "agg_daily_applications",
+            "agg_daily_decisions"),
     reconcile=Reconcile("fact_service_applications", "submitted_date_key", "application_id", "amount_requested"),
     staging=Staging(
         staging_table="service_applications",

@@ -49,9 +49,11 @@ PAYMENT = ("(SELECT payment_id FROM fact_payments WHERE paid_date_key = 20260911
            "ORDER BY 1 LIMIT 1)")
 AGG_ROW = ("(SELECT ctid FROM agg_daily_applications WHERE date_key = 20260903 "
            "ORDER BY scheme_key, department_key, district LIMIT 1)")
+DECISION_ROW = ("(SELECT ctid FROM agg_daily_decisions WHERE date_key = 20260910 "
+                "ORDER BY scheme_key, department_key, state, district LIMIT 1)")
 NO_BATCH = "-42"  # batch ids are an identity from 1: no batch has this one
 FACTS = ("fact_service_applications", "fact_application_processing", "fact_eligibility_scoring",
-         "agg_daily_applications", "fact_payments")
+         "agg_daily_applications", "fact_payments", "agg_daily_decisions")
 
 # The SCD2 dimensions: natural key, and the attributes a copied version carries.
 SCD2 = {
@@ -116,19 +118,23 @@ BREAKS = {
          f"UPDATE fact_application_processing SET acting_department_key = 987654321 WHERE action_id = {ACTION}",
          f"UPDATE fact_eligibility_scoring SET scheme_key = 987654321 WHERE prediction_id = {PREDICTION}",
          f"UPDATE agg_daily_applications SET department_key = 987654321 WHERE ctid = {AGG_ROW}",
-         f"UPDATE fact_payments SET citizen_key = 987654321 WHERE payment_id = {PAYMENT}"],
-        {*((fact, "keys_resolve") for fact in FACTS), ("agg_daily_applications", "matches_fact_group_by")},
+         f"UPDATE fact_payments SET citizen_key = 987654321 WHERE payment_id = {PAYMENT}",
+         f"UPDATE agg_daily_decisions SET scheme_key = 987654321 WHERE ctid = {DECISION_ROW}"],
+        {*((fact, "keys_resolve") for fact in FACTS), ("agg_daily_applications", "matches_fact_group_by"),
+         ("agg_daily_decisions", "matches_fact_group_by")},
         {("fact_service_applications", "keys_resolve"): "2026-09-03",
          ("fact_application_processing", "keys_resolve"): "2026-09-04",
          ("fact_eligibility_scoring", "keys_resolve"): "2026-09-04",
          ("agg_daily_applications", "keys_resolve"): "987654321",
-         ("fact_payments", "keys_resolve"): "2026-09-11"}),
+         ("fact_payments", "keys_resolve"): "2026-09-11",
+         ("agg_daily_decisions", "keys_resolve"): "987654321"}),
     "unknown members everywhere on a day": (
         ["UPDATE fact_service_applications SET scheme_key = -1 WHERE submitted_date_key = 20260905",
          "UPDATE fact_application_processing SET department_key = -1 WHERE action_date_key = 20260905",
          "UPDATE fact_eligibility_scoring SET citizen_key = -1 WHERE prediction_date_key = 20260905"],
         {("fact_service_applications", "unknown_member_rate"), ("fact_application_processing", "unknown_member_rate"),
-         ("fact_eligibility_scoring", "unknown_member_rate"), ("agg_daily_applications", "matches_fact_group_by")},
+         ("fact_eligibility_scoring", "unknown_member_rate"), ("agg_daily_applications", "matches_fact_group_by"),
+         ("agg_daily_decisions", "matches_fact_group_by")},
         "2026-09-05"),
     "deleted fact row": (
         [f"DELETE FROM fact_service_applications WHERE application_id = {APP}"],
@@ -136,15 +142,17 @@ BREAKS = {
         "missing"),
     "negative processing days": (
         [f"UPDATE fact_service_applications SET processing_days = -3 WHERE application_id = {DECIDED_MET}"],
-        {("fact_service_applications", "processing_days_non_negative"), ("agg_daily_applications", "matches_fact_group_by")},
+        {("fact_service_applications", "processing_days_non_negative"), ("agg_daily_applications", "matches_fact_group_by"),
+         ("agg_daily_decisions", "matches_fact_group_by")},
         "2026-09-03"),
     "sla_met flipped": (
         [f"UPDATE fact_service_applications SET sla_met = NOT sla_met WHERE application_id = {DECIDED_MET}"],
-        {("fact_service_applications", "sla_met_consistent"), ("agg_daily_applications", "matches_fact_group_by")},
+        {("fact_service_applications", "sla_met_consistent"), ("agg_daily_applications", "matches_fact_group_by"),
+         ("agg_daily_decisions", "matches_fact_group_by")},
         "2026-09-03"),
     "decided without a decision day": (
         [f"UPDATE fact_service_applications SET decided_date_key = -1 WHERE application_id = {DECIDED_MET}"],
-        {("fact_service_applications", "sla_met_consistent")},
+        {("fact_service_applications", "sla_met_consistent"), ("agg_daily_decisions", "matches_fact_group_by")},
         "2026-09-03"),
     "status outside the vocabulary": (
         [f"UPDATE fact_service_applications SET status = 'lost' WHERE application_id = {OPEN_APP}"],
@@ -156,13 +164,15 @@ BREAKS = {
          f"UPDATE fact_application_processing SET etl_batch_id = {_planted('failed')} WHERE action_id = {ACTION}",
          f"UPDATE fact_eligibility_scoring SET etl_batch_id = {_planted('running')} WHERE prediction_id = {PREDICTION}",
          f"UPDATE agg_daily_applications SET etl_batch_id = {NO_BATCH} WHERE ctid = {AGG_ROW}",
-         f"UPDATE fact_payments SET etl_batch_id = {NO_BATCH} WHERE payment_id = {PAYMENT}"],
+         f"UPDATE fact_payments SET etl_batch_id = {NO_BATCH} WHERE payment_id = {PAYMENT}",
+         f"UPDATE agg_daily_decisions SET etl_batch_id = {NO_BATCH} WHERE ctid = {DECISION_ROW}"],
         {(fact, "batch_recorded") for fact in FACTS},
         {("fact_service_applications", "batch_recorded"): "2026-09-03",
          ("fact_application_processing", "batch_recorded"): "2026-09-04",
          ("fact_eligibility_scoring", "batch_recorded"): "2026-09-04",
          ("agg_daily_applications", "batch_recorded"): "2026-09-03",
-         ("fact_payments", "batch_recorded"): "2026-09-11"}),
+         ("fact_payments", "batch_recorded"): "2026-09-11",
+         ("agg_daily_decisions", "batch_recorded"): "2026-09-10"}),
     "deleted action": (
         [f"DELETE FROM fact_application_processing WHERE action_id = {ACTION}"],
         {("fact_application_processing", "reconciles_with_source")},
@@ -188,6 +198,10 @@ BREAKS = {
           "(SELECT prediction_id FROM fact_eligibility_scoring WHERE is_correct IS NOT NULL ORDER BY 1 LIMIT 1)")],
         {("fact_eligibility_scoring", "is_correct_consistent")},
         "is_correct"),
+    "decision aggregate off by one": (
+        [f"UPDATE agg_daily_decisions SET avg_processing_days = avg_processing_days + 1 WHERE ctid = {DECISION_ROW}"],
+        {("agg_daily_decisions", "matches_fact_group_by")},
+        "2026-09-10"),
     "aggregate off by one": (
         [f"UPDATE agg_daily_applications SET amount_requested = amount_requested + 1 WHERE ctid = {AGG_ROW}"],
         {("agg_daily_applications", "matches_fact_group_by")},
@@ -228,7 +242,7 @@ BREAKS = {
     "working days beyond the calendar days": (
         [f"UPDATE fact_service_applications SET processing_working_days = processing_days + 1 "
          f"WHERE application_id = {DECIDED_MET}"],
-        {("fact_service_applications", "processing_working_days_consistent")},
+        {("fact_service_applications", "processing_working_days_consistent"), ("agg_daily_decisions", "matches_fact_group_by")},
         "2026-09-03"),
     "payments of unknown members on a day": (
         ["INSERT INTO fact_payments (payment_id, application_id, citizen_key, scheme_key, department_key, "
@@ -247,7 +261,8 @@ BREAKS = {
         "2026-09-11"),
     "disbursed amount off": (
         [f"UPDATE fact_service_applications SET amount_disbursed = amount_disbursed + 1 WHERE application_id = {APP}"],
-        {("fact_service_applications", "amount_disbursed_matches_payments")},
+        {("fact_service_applications", "amount_disbursed_matches_payments"),
+         ("agg_daily_applications", "matches_fact_group_by")},
         "2026-09-03"),
     "quarantine flooded": (
         [_flood(table) for table in STAGED],
@@ -280,7 +295,8 @@ SCHEMA_BREAKS = {
          "ALTER TABLE agg_daily_applications DROP CONSTRAINT agg_daily_applications_check",
          "DROP INDEX dim_holiday_day_state_uq",
          "CREATE UNIQUE INDEX dim_holiday_day_state_idx ON dim_holiday (date_key, state)",
-         "ALTER TABLE fact_payments ALTER COLUMN amount DROP NOT NULL"],
+         "ALTER TABLE fact_payments ALTER COLUMN amount DROP NOT NULL",
+         "ALTER TABLE agg_daily_decisions DROP CONSTRAINT agg_daily_decisions_check"],
         {(table, "schema_matches_contract") for table in ("dim_date", "dim_holiday", *SCD2, *FACTS)},
         {("dim_date", "schema_matches_contract"): "missing columns: month_name",
          ("dim_citizen", "schema_matches_contract"): "UNIQUE (citizen_id) WHERE is_current",
@@ -292,7 +308,8 @@ SCHEMA_BREAKS = {
          ("fact_eligibility_scoring", "schema_matches_contract"): "CHECK ((actual_outcome",
          ("agg_daily_applications", "schema_matches_contract"): "CHECK ((applications_submitted",
          ("dim_holiday", "schema_matches_contract"): "UNIQUE (date_key, state) NULLS NOT DISTINCT",
-         ("fact_payments", "schema_matches_contract"): "NOT NULL amount"}),
+         ("fact_payments", "schema_matches_contract"): "NOT NULL amount",
+         ("agg_daily_decisions", "schema_matches_contract"): "CHECK ((decisions"}),
 }
 CASES = BREAKS | SCHEMA_BREAKS
 

@@ -6,7 +6,7 @@ import psycopg
 from psycopg import sql
 
 FACTS = ("fact_service_applications", "fact_application_processing", "fact_eligibility_scoring",
-         "agg_daily_applications", "fact_payments")
+         "agg_daily_applications", "fact_payments", "agg_daily_decisions")
 DIMENSIONS = ("dim_date", "dim_holiday", "dim_citizen", "dim_scheme", "dim_department")
 
 

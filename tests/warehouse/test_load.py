@@ -142,17 +142,33 @@ def test_aggregate_equals_group_by_of_the_fact(loaded_template):
     wh = loaded_template[0]["warehouse"]
     diff = scalar(wh, """
         WITH g AS (
-            SELECT f.submitted_date_key AS date_key, f.scheme_key, f.department_key, c.district,
+            SELECT f.submitted_date_key AS date_key, f.scheme_key, f.department_key,
+                   coalesce(c.state, 'Unknown') AS state, coalesce(c.district, 'Unknown') AS district,
                    count(*) AS n, count(*) FILTER (WHERE f.status = 'approved') AS approved,
                    sum(f.amount_requested) AS requested,
                    avg(f.processing_days) FILTER (WHERE f.status IN ('approved', 'rejected')) AS days
-            FROM fact_service_applications f JOIN dim_citizen c USING (citizen_key) GROUP BY 1, 2, 3, 4)
-        SELECT count(*) FROM g FULL JOIN agg_daily_applications a USING (date_key, scheme_key, department_key, district)
+            FROM fact_service_applications f JOIN dim_citizen c USING (citizen_key) GROUP BY 1, 2, 3, 4, 5)
+        SELECT count(*) FROM g FULL JOIN agg_daily_applications a USING (date_key, scheme_key, department_key, state, district)
         WHERE a.applications_submitted IS DISTINCT FROM g.n OR a.applications_approved IS DISTINCT FROM g.approved
            OR a.amount_requested IS DISTINCT FROM g.requested
            OR a.avg_processing_days IS DISTINCT FROM round(g.days, 4)""")
     assert diff == 0
     assert scalar(wh, "SELECT count(*) FROM agg_daily_applications") > 0, "an empty aggregate proves nothing"
+
+
+def test_decision_day_aggregate_counts_each_decision_once_on_its_day(loaded_template):
+    wh = loaded_template[0]["warehouse"]
+    by_day = dict(rows(wh, "SELECT decided_date_key, count(*) FROM fact_service_applications "
+                           "WHERE status IN ('approved', 'rejected') GROUP BY 1"))
+    assert by_day and dict(rows(wh, "SELECT date_key, sum(decisions) FROM agg_daily_decisions GROUP BY 1")) == by_day
+    assert scalar(wh, "SELECT sum(amount_disbursed) FROM agg_daily_decisions") == scalar(
+        wh, "SELECT sum(amount_disbursed) FROM fact_service_applications WHERE status IN ('approved', 'rejected')")
+    assert scalar(wh, "SELECT count(*) FROM agg_daily_decisions WHERE approval_rate <> round(approvals::numeric / decisions, 5)") == 0
+    # The submission-day aggregate's rates split its decided applications.
+    assert scalar(wh, """SELECT count(*) FROM agg_daily_applications WHERE approval_rate IS DISTINCT FROM
+                         round(applications_approved::numeric / nullif(applications_approved + applications_rejected, 0), 5)
+                         OR abs(approval_rate + rejection_rate - 1) > 0.00002""") == 0
+    assert scalar(wh, "SELECT count(*) FROM agg_daily_applications WHERE approval_rate IS NOT NULL") > 0
 
 
 def test_dim_date_calendar():
