@@ -93,12 +93,15 @@ WHERE t.updated_at > coalesce(%(since)s::timestamptz, '-infinity') AND t.updated
 # full reload, as a back-dated change does).
 DECISIONS_ASSET = "agg_daily_decisions"
 _DECISION_DAYS = """
-SELECT DISTINCT (a.decided_at AT TIME ZONE 'Asia/Kolkata')::date FROM public.service_applications a
-WHERE a.decided_at IS NOT NULL AND a.submitted_at IS NOT NULL AND a.status IN ('approved', 'rejected')
-  AND ((a.updated_at > coalesce(%(apps_since)s::timestamptz, '-infinity') AND a.updated_at <= %(apps_until)s)
-       OR EXISTS (SELECT 1 FROM public.payments t WHERE t.application_id = a.application_id
-                  AND t.updated_at > coalesce(%(paid_since)s::timestamptz, '-infinity')
-                  AND t.updated_at <= %(paid_until)s AND {feeds}))
+SELECT DISTINCT (decided_at AT TIME ZONE 'Asia/Kolkata')::date FROM (
+    SELECT a.decided_at, a.submitted_at, a.status FROM public.service_applications a
+    WHERE a.updated_at > coalesce(%(apps_since)s::timestamptz, '-infinity') AND a.updated_at <= %(apps_until)s
+    UNION ALL
+    SELECT a.decided_at, a.submitted_at, a.status
+    FROM public.payments t JOIN public.service_applications a ON a.application_id = t.application_id
+    WHERE t.updated_at > coalesce(%(paid_since)s::timestamptz, '-infinity') AND t.updated_at <= %(paid_until)s
+      AND {feeds}
+) x WHERE decided_at IS NOT NULL AND submitted_at IS NOT NULL AND status IN ('approved', 'rejected')
 """
 _STORED = "SELECT source_database, source_table, watermark FROM public.etl_watermarks"
 _LOCK_STORED = """
