@@ -20,9 +20,11 @@ _CREATE = re.compile(
 )
 _COLUMN = re.compile(r"^\s{4}(?P<col>[a-z_][a-z0-9_]*)\s+(?P<type>[a-z][a-z_]*(?: [a-z]+)*(?:\s*\(\s*\d+(?:,\s*\d+)?\))?)")
 _NOT_COLUMNS = {"check", "primary", "unique", "foreign", "constraint", "exclude"}
+# A later migration's ALTER TABLE ... ADD COLUMN name type ..., [ADD COLUMN ...];
+_ALTER = re.compile(r"ALTER TABLE (?P<name>[\w.]+)\s+ADD COLUMN (?P<body>[^;]*);")
+_ADDED = re.compile(r"(?:IF NOT EXISTS )?(?P<col>[a-z_][a-z0-9_]*)\s+(?P<type>[a-z]+(?: (?!NOT\b|NULL\b|DEFAULT\b|CHECK\b)[a-z]+)*(?:\s*\(\s*\d+(?:,\s*\d+)?\))?)(?P<rest>.*)", re.DOTALL)
+_NEW_PRIMARY_KEY = re.compile(r"ALTER TABLE ([\w.]+) ADD PRIMARY KEY \(([^)]*)\);")
 _TABLE_PRIMARY_KEY = re.compile(r"^\s{4}PRIMARY KEY \(([^)]*)\)", re.MULTILINE)
-# A later migration adding a column to an existing table.
-_ADD_COLUMN = re.compile(r"ALTER TABLE (?P<name>[\w.]+) ADD COLUMN (?P<col>[a-z_][a-z0-9_]*) (?P<type>[a-z]+(?: [a-z]+)*)(?P<rest>[^;]*);")
 _TABLE_COMMENT = re.compile(r"COMMENT ON TABLE ([\w.]+) IS '((?:[^']|'')*)';")
 _COLUMN_COMMENT = re.compile(r"COMMENT ON COLUMN ([\w.]+)\.(\w+) IS '((?:[^']|'')*)';")
 
@@ -76,8 +78,17 @@ def warehouse_tables() -> dict[str, Table]:
             for pk in _TABLE_PRIMARY_KEY.finditer(m["body"]):
                 for col in pk[1].split(","):
                     table.columns[col.strip()].primary_key = table.columns[col.strip()].not_null = True
-        for m in _ADD_COLUMN.finditer(text):
-            tables[m["name"]].columns[m["col"]] = Column(m["col"], m["type"], not_null="NOT NULL" in m["rest"])
+        for m in _ALTER.finditer(text):
+            for clause in re.split(r",\s*ADD COLUMN ", m["body"]):
+                c = _ADDED.match(clause.strip())
+                tables[m["name"]].columns[c["col"]] = Column(
+                    c["col"], re.sub(r"\s+", "", c["type"]) if "(" in c["type"] else c["type"],
+                    not_null="NOT NULL" in c["rest"])
+        for name, key in _NEW_PRIMARY_KEY.findall(text):  # replaces the table's primary key
+            for column in tables[name].columns.values():
+                column.primary_key = False
+            for col in key.split(","):
+                tables[name].columns[col.strip()].primary_key = tables[name].columns[col.strip()].not_null = True
         for name, comment in _TABLE_COMMENT.findall(text):
             tables[name].description = comment.replace("''", "'")
         for name, col, comment in _COLUMN_COMMENT.findall(text):

@@ -6,6 +6,7 @@ import dagster as dg
 
 from smart_warehouse_assets.aggregates.daily_applications import agg_daily_applications
 from smart_warehouse_assets.aggregates.model_performance import agg_model_performance
+from smart_warehouse_assets.aggregates.daily_decisions import agg_daily_decisions
 from smart_warehouse_assets.catalog import table_metadata
 from smart_warehouse_assets.cdc.live import agg_live_applications, cdc_live_metrics
 from smart_warehouse_assets.cdc.slots import cdc_slot_checks_job, cdc_slot_checks_schedule, slot_checks
@@ -71,7 +72,7 @@ def build_definitions(
     """The whole code location; ``urls`` points it at other databases (tests, benchmarks)."""
     return dg.Definitions(
         assets=[*portal_observers, *staging_assets, *dimension_assets, *fact_assets,
-                agg_daily_applications, agg_model_performance, training_eligibility_scoring,
+                agg_daily_applications, agg_daily_decisions, agg_model_performance, training_eligibility_scoring,
                 agg_live_applications, *etl_control_specs],
         asset_checks=slot_checks,
         jobs=[warehouse_load_job, warehouse_checks_job, observe_portals_job, cdc_slot_checks_job],

@@ -7,8 +7,8 @@ from collections.abc import Callable
 import psycopg
 from psycopg import sql
 
-TABLES = ("dim_date", "dim_citizen", "dim_scheme", "dim_department", "fact_service_applications",
-          "fact_application_processing", "fact_eligibility_scoring", "agg_daily_applications")
+TABLES = ("dim_date", "dim_holiday", "dim_citizen", "dim_scheme", "dim_department", "fact_service_applications",
+          "fact_application_processing", "fact_eligibility_scoring", "fact_payments", "agg_daily_applications")
 
 
 def warehouse_summary(url: str) -> dict:

@@ -18,7 +18,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import date
+from datetime import date, datetime, timedelta
 
 # The partitions definition reads its start when the package is imported: set it first.
 TEST_START = date(2026, 9, 1)
@@ -36,6 +36,7 @@ import pytest  # noqa: E402
 from psycopg import sql  # noqa: E402
 
 from smart_warehouse_assets.migrations import migrate  # noqa: E402
+from smart_warehouse_assets.partitions import IST  # noqa: E402
 from smart_warehouse_assets.paths import SQL_ROOT  # noqa: E402
 from smart_warehouse_assets.settings import DATABASES, derived_url, with_dbname  # noqa: E402
 from tests.warehouse.helpers import scalar  # noqa: E402
@@ -114,7 +115,41 @@ def seeded_template(make_database_set, migrated_template) -> tuple[dict[str, str
     urls = make_database_set(template=migrated_template, label="seeded")
     portals = {k: v for k, v in urls.items() if k != "warehouse"}
     manifest = seed(portals, scale=0.05, start=TEST_START, days=TEST_DAYS, log=lambda *_: None)
+    _pay_the_approved(urls["citizen"])
     return urls, manifest
+
+
+# The seed pays an approval 1-9 days after it, so a 14-day world ends before most payments:
+# the tests' world pays each approval still unpaid two hours after its decision, the way
+# the simulator does; about one in five first fails and is paid again a day later (when the
+# world has not ended by then). Deterministic: derived from the application ids.
+_PAYMENTS = """
+WITH due AS (
+    SELECT a.application_id, a.citizen_id, a.amount_approved, a.decided_at,
+           row_number() OVER (ORDER BY a.application_id) %% 3 = 1 AS fails
+    FROM service_applications a
+    WHERE a.status = 'approved' AND a.amount_approved > 0 AND a.decided_at + interval '2 hours' < %(end)s
+      AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.application_id = a.application_id)
+), attempts AS (
+    SELECT application_id, citizen_id, amount_approved, decided_at + interval '2 hours' AS paid_at,
+           CASE WHEN fails THEN 'failed' ELSE 'success' END AS outcome, 1 AS attempt
+    FROM due
+    UNION ALL
+    SELECT application_id, citizen_id, amount_approved, decided_at + interval '26 hours', 'success', 2
+    FROM due WHERE fails AND decided_at + interval '26 hours' < %(end)s
+)
+INSERT INTO payments (payment_id, application_id, citizen_id, amount, payment_mode, transaction_ref, paid_at,
+                      payment_status, created_at, updated_at, created_by, updated_by)
+SELECT id, application_id, citizen_id, amount_approved, 'dbt', 'TXN' || upper(substr(replace(id::text, '-', ''), 1, 16)),
+       paid_at, outcome, paid_at, paid_at, 'payment-gateway', 'payment-gateway'
+FROM (SELECT md5(application_id::text || attempt)::uuid AS id, * FROM attempts) x
+"""
+
+
+def _pay_the_approved(citizen_url: str) -> None:
+    end = datetime.combine(LAST_DAY + timedelta(days=1), datetime.min.time(), tzinfo=IST)
+    with psycopg.connect(citizen_url) as conn:
+        conn.execute(_PAYMENTS, {"end": end})
 
 
 LAST_DAY = date.fromordinal(TEST_START.toordinal() + TEST_DAYS - 1)

@@ -1,6 +1,6 @@
 """agg_daily_applications: a GROUP BY of the fact's days, computed in the database.
 
-The district is the applicant's district in the citizen version the fact points to (the
+The state and district are the applicant's in the citizen version the fact points to (the
 version valid at submission); avg_processing_days and sla_compliance_rate are over the
 group's decided applications and null when none is decided.
 """
@@ -31,7 +31,8 @@ AGG_DAILY_APPLICATIONS = DailyLoad(
     source_days="SELECT to_date(submitted_date_key::text, 'YYYYMMDD'), count(*) FROM public.fact_service_applications "
                 "WHERE submitted_date_key BETWEEN %(first_key)s AND %(last_key)s GROUP BY 1",
     select="""
-        SELECT f.submitted_date_key, f.scheme_key, f.department_key, coalesce(c.district, 'Unknown'),
+        SELECT f.submitted_date_key, f.scheme_key, f.department_key, coalesce(c.state, 'Unknown'),
+               coalesce(c.district, 'Unknown'),
                count(*),
                count(*) FILTER (WHERE f.status = 'approved'),
                count(*) FILTER (WHERE f.status = 'rejected'),
@@ -40,16 +41,22 @@ AGG_DAILY_APPLICATIONS = DailyLoad(
                sum(f.amount_requested), sum(f.amount_approved),
                round(avg(f.processing_days) FILTER (WHERE f.status IN ('approved', 'rejected')), 4),
                round(avg(CASE WHEN f.sla_met THEN 1.0 ELSE 0.0 END)
-                     FILTER (WHERE f.status IN ('approved', 'rejected') AND f.sla_met IS NOT NULL), 5)
+                     FILTER (WHERE f.status IN ('approved', 'rejected') AND f.sla_met IS NOT NULL), 5),
+               round(avg(CASE WHEN f.status = 'approved' THEN 1.0 ELSE 0.0 END)
+                     FILTER (WHERE f.status IN ('approved', 'rejected')), 5),
+               round(avg(CASE WHEN f.status = 'rejected' THEN 1.0 ELSE 0.0 END)
+                     FILTER (WHERE f.status IN ('approved', 'rejected')), 5),
+               sum(f.amount_disbursed)
         FROM public.fact_service_applications f
         LEFT JOIN public.dim_citizen c ON c.citizen_key = f.citizen_key
         WHERE f.submitted_date_key BETWEEN %(first_key)s AND %(last_key)s
-        GROUP BY 1, 2, 3, 4
+        GROUP BY 1, 2, 3, 4, 5
     """,
-    columns=("date_key", "scheme_key", "department_key", "district", "applications_submitted",
+    columns=("date_key", "scheme_key", "department_key", "state", "district", "applications_submitted",
              "applications_approved", "applications_rejected", "applications_pending",
              "applications_withdrawn", "amount_requested", "amount_approved",
-             "avg_processing_days", "sla_compliance_rate"),
+             "avg_processing_days", "sla_compliance_rate", "approval_rate", "rejection_rate",
+             "amount_disbursed"),
     lineage={
         "date_key": [("fact_service_applications", "submitted_date_key")],
         "scheme_key": [("fact_service_applications", "scheme_key")],
@@ -64,6 +71,10 @@ AGG_DAILY_APPLICATIONS = DailyLoad(
         "amount_approved": [("fact_service_applications", "amount_approved")],
         "avg_processing_days": [("fact_service_applications", "processing_days")],
         "sla_compliance_rate": [("fact_service_applications", "sla_met")],
+        "state": [("dim_citizen", "state"), ("fact_service_applications", "citizen_key")],
+        "approval_rate": [("fact_service_applications", "status")],
+        "rejection_rate": [("fact_service_applications", "status")],
+        "amount_disbursed": [("fact_service_applications", "amount_disbursed")],
     },
 )
 
@@ -72,17 +83,18 @@ WITH expected AS ({select}),
 diff AS (
     SELECT coalesce(a.date_key, e.date_key) AS date_key,
            concat_ws('/', coalesce(a.date_key, e.date_key), coalesce(a.scheme_key, e.scheme_key),
-                     coalesce(a.department_key, e.department_key), coalesce(a.district, e.district)) AS grain
+                     coalesce(a.department_key, e.department_key), coalesce(a.state, e.state),
+                     coalesce(a.district, e.district)) AS grain
     FROM (SELECT * FROM public.agg_daily_applications t WHERE {where}) a
-    FULL JOIN expected e USING (date_key, scheme_key, department_key, district)
+    FULL JOIN expected e USING (date_key, scheme_key, department_key, state, district)
     WHERE a.date_key IS NULL OR e.date_key IS NULL
        OR (a.applications_submitted, a.applications_approved, a.applications_rejected,
            a.applications_pending, a.applications_withdrawn, a.amount_requested, a.amount_approved,
-           a.avg_processing_days, a.sla_compliance_rate)
+           a.avg_processing_days, a.sla_compliance_rate, a.approval_rate, a.rejection_rate, a.amount_disbursed)
           IS DISTINCT FROM
           (e.applications_submitted, e.applications_approved, e.applications_rejected,
            e.applications_pending, e.applications_withdrawn, e.amount_requested, e.amount_approved,
-           e.avg_processing_days, e.sla_compliance_rate)
+           e.avg_processing_days, e.sla_compliance_rate, e.approval_rate, e.rejection_rate, e.amount_disbursed)
 )
 SELECT to_date(date_key::text, 'YYYYMMDD'), count(*), (array_agg(grain ORDER BY grain))[1:5] FROM diff GROUP BY 1
 """
@@ -100,13 +112,13 @@ def _aggregate_matches_fact() -> Check:
     return Check(
         "matches_fact_group_by",
         "Each day of agg_daily_applications equals a GROUP BY of fact_service_applications for that day "
-        "(counts, amounts, average processing days, SLA compliance).",
+        "(counts, amounts, average processing days, SLA compliance, approval and rejection rates, disbursed).",
         ERROR, evaluate,
     )
 
 
 # What guards it: judged on the days each load wrote.
-_AGG_GRAIN = "concat_ws('/', t.date_key, t.scheme_key, t.department_key, t.district)"
+_AGG_GRAIN = "concat_ws('/', t.date_key, t.scheme_key, t.department_key, t.state, t.district)"
 CHECKS = [
     keys_resolve("agg_daily_applications", "date_key",
                  {"scheme_key": SCHEME, "department_key": DEPARTMENT, "date_key": DATE}, _AGG_GRAIN),
@@ -123,6 +135,7 @@ agg_daily_applications = daily_asset(
     deps=["fact_service_applications", "dim_citizen"],
     group="aggregates",
     checks=CHECKS,
-    description="Daily applications per submission day x scheme x department x applicant district: "
-    "volumes, outcomes, amounts, average processing days and SLA compliance.",
+    description="Daily applications per submission day x scheme x department x applicant state and district: "
+    "volumes, outcomes, approval and rejection rates, amounts requested, approved and disbursed, "
+    "average processing days and SLA compliance.",
 )

@@ -1,7 +1,10 @@
 """dim_date: a calendar built in polars and copied in whole.
 
 The range is fixed and wide (every partition and the years ahead), so facts always find
-their day. Indian national holidays are built in; more come from the asset's config.
+their day. Three national holidays are fixed in every year; the others, national and per
+state, come from configuration (dimensions/holidays.py). A working day is a weekday that is
+no national holiday; working_day_number counts them, so the working days between two days
+are a subtraction.
 """
 
 from __future__ import annotations
@@ -11,15 +14,24 @@ from datetime import date
 
 import polars as pl
 
-FIRST_DAY = date(2020, 1, 1)
-LAST_DAY = date(2035, 12, 31)
+from smart_warehouse_assets.dimensions.holidays import FIRST_DAY, LAST_DAY
+
 NATIONAL_HOLIDAYS = {(1, 26): "Republic Day", (8, 15): "Independence Day", (10, 2): "Gandhi Jayanti"}
 DAY_NAMES = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 MONTH_NAMES = ["January", "February", "March", "April", "May", "June", "July", "August",
                "September", "October", "November", "December"]
 COLUMNS = ["date_key", "full_date", "day_of_week", "day_name", "day_of_month", "day_of_year",
            "week_of_year", "month", "month_name", "quarter", "year", "fiscal_year",
-           "fiscal_quarter", "is_weekend", "is_holiday", "holiday_name", "etl_batch_id"]
+           "fiscal_quarter", "is_weekend", "is_holiday", "holiday_name", "is_working_day",
+           "working_day_number", "etl_batch_id"]
+
+
+def national_days(extra_holidays: dict[date, str]) -> dict[date, str]:
+    """Every national holiday of the calendar: the configured ones and the fixed days of each
+    year (a fixed day keeps its own name when configuration names it too)."""
+    fixed = {date(y, m, d): name for y in range(FIRST_DAY.year, LAST_DAY.year + 1)
+             for (m, d), name in NATIONAL_HOLIDAYS.items()}
+    return {**extra_holidays, **fixed}
 
 
 def calendar(extra_holidays: dict[date, str], batch_id: int) -> pl.DataFrame:
@@ -61,6 +73,8 @@ def calendar(extra_holidays: dict[date, str], batch_id: int) -> pl.DataFrame:
             is_holiday=pl.col("holiday_name").is_not_null(),
             etl_batch_id=pl.lit(batch_id, dtype=pl.Int64),
         )
+        .with_columns(is_working_day=~pl.col("is_weekend") & ~pl.col("is_holiday"))
+        .with_columns(working_day_number=pl.col("is_working_day").cast(pl.Int32).cum_sum())
     )
     return frame.select(COLUMNS)
 

@@ -1,7 +1,8 @@
 """fact_service_applications: one row per submitted application, from the citizen portal.
 
 Rows come from registry.SERVICE_APPLICATIONS (staging/service_applications); partitioned by the
-IST submission day; an accumulating snapshot: reloading a day picks up later decisions.
+IST submission day; an accumulating snapshot: reloading a day picks up later decisions and
+payments (operations/changes.py re-plans an application's day when a payment lands on it).
 """
 
 from __future__ import annotations
@@ -26,6 +27,20 @@ from smart_warehouse_assets.quality.rules import (
 )
 from smart_warehouse_assets.sources import registry
 
+# National working days after submission up to the decision (dim_date numbers them), less the
+# applicant's state's own holidays on national working days in that span (dim_holiday).
+WORKING_DAYS = """
+    wd.working_day_number - ws.working_day_number - (
+        SELECT count(*) FROM public.dim_holiday h JOIN public.dim_date hd ON hd.date_key = h.date_key
+        WHERE h.state = c.state AND hd.is_working_day AND h.full_date > ws.full_date AND h.full_date <= wd.full_date)
+"""
+
+# Money paid out so far: the application's successful payments, whatever day they were paid.
+DISBURSED = """
+    coalesce((SELECT sum(p.amount) FROM public.fact_payments p
+              WHERE p.application_id = s.application_id AND p.payment_status = 'success'), 0)
+"""
+
 FACT_SERVICE_APPLICATIONS = DailyLoad(
     table="fact_service_applications",
     date_key="submitted_date_key",
@@ -39,20 +54,25 @@ FACT_SERVICE_APPLICATIONS = DailyLoad(
                CASE WHEN s.decided_at IS NULL THEN -1 ELSE {DATE_KEY.format('s.decided_at')} END,
                s.status, s.channel, s.amount_requested, s.amount_approved,
                pd.processing_days, sc.sla_days, pd.processing_days <= sc.sla_days,
-               s.submitted_at, s.decided_at
+               s.submitted_at, s.decided_at,
+               {WORKING_DAYS},
+               {DISBURSED}
         FROM staging.service_applications s
         CROSS JOIN LATERAL (
             SELECT (s.decided_at AT TIME ZONE 'Asia/Kolkata')::date
                  - (s.submitted_at AT TIME ZONE 'Asia/Kolkata')::date AS processing_days
         ) pd
         {version_join('c', 'dim_citizen', 'c.citizen_id = s.citizen_id', 's.submitted_at')}
+        LEFT JOIN public.dim_date ws ON ws.full_date = (s.submitted_at AT TIME ZONE 'Asia/Kolkata')::date
+        LEFT JOIN public.dim_date wd ON wd.full_date = (s.decided_at AT TIME ZONE 'Asia/Kolkata')::date
         {version_join('sc', 'dim_scheme', 'sc.scheme_id = s.scheme_id', 's.submitted_at')}
         {version_join('d', 'dim_department', 'd.department_code = sc.department_code', 's.submitted_at')}
         WHERE s.partition_date BETWEEN %(first)s AND %(last)s
     """,
     columns=("application_id", "application_number", "citizen_key", "scheme_key", "department_key",
              "submitted_date_key", "decided_date_key", "status", "channel", "amount_requested",
-             "amount_approved", "processing_days", "sla_days", "sla_met", "submitted_at", "decided_at"),
+             "amount_approved", "processing_days", "sla_days", "sla_met", "submitted_at", "decided_at",
+             "processing_working_days", "amount_disbursed"),
     lineage={
         "application_id": [("staging/service_applications", "application_id")],
         "application_number": [("staging/service_applications", "application_number")],
@@ -68,6 +88,11 @@ FACT_SERVICE_APPLICATIONS = DailyLoad(
         "processing_days": [("staging/service_applications", "submitted_at"), ("staging/service_applications", "decided_at")],
         "sla_days": [("dim_scheme", "sla_days")],
         "sla_met": [("dim_scheme", "sla_days"), ("staging/service_applications", "decided_at")],
+        "processing_working_days": [("staging/service_applications", "submitted_at"),
+                                    ("staging/service_applications", "decided_at"),
+                                    ("dim_date", "working_day_number"), ("dim_holiday", "state"),
+                                    ("dim_citizen", "state")],
+        "amount_disbursed": [("fact_payments", "amount"), ("fact_payments", "payment_status")],
     },
 )
 
@@ -93,6 +118,20 @@ CHECKS = [
                         sql.SQL(", ").join(map(sql.Literal, APPLICATION_STATUSES))),
                     "t.application_id::text"),
     batch_recorded("fact_service_applications", "submitted_date_key", "t.application_id::text"),
+    count_offending("processing_working_days_consistent", "processing_working_days is null exactly while "
+                    "processing_days is, and lies between 0 and processing_days (a negative processing_days is "
+                    "processing_days_non_negative's to report).",
+                    "fact_service_applications", "submitted_date_key",
+                    "(t.processing_working_days IS NULL) <> (t.processing_days IS NULL) "
+                    "OR t.processing_working_days < 0 "
+                    "OR (t.processing_days >= 0 AND t.processing_working_days > t.processing_days)",
+                    "t.application_id::text"),
+    count_offending("amount_disbursed_matches_payments", "amount_disbursed is the sum of the application's "
+                    "successful payments in fact_payments (0 when none).", "fact_service_applications",
+                    "submitted_date_key",
+                    "t.amount_disbursed IS DISTINCT FROM coalesce((SELECT sum(p.amount) FROM public.fact_payments p "
+                    "WHERE p.application_id = t.application_id AND p.payment_status = 'success'), 0)",
+                    "t.application_id::text"),
     schema_matches_contract("fact_service_applications"),
     latest_partition_fresh("fact_service_applications", "submitted_date_key"),
 ]
@@ -100,7 +139,7 @@ CHECKS = [
 fact_service_applications = daily_asset(
     FACT_SERVICE_APPLICATIONS,
     checks=CHECKS,
-    deps=[registry.SERVICE_APPLICATIONS.staging_key.to_user_string(), "dim_date", "dim_citizen", "dim_scheme", "dim_department"],
+    deps=[registry.SERVICE_APPLICATIONS.staging_key.to_user_string(), "dim_date", "dim_holiday", "dim_citizen", "dim_scheme", "dim_department", "fact_payments"],
     group="facts",
     description="Accumulating snapshot of submitted applications: one row per application, "
         "partitioned by IST submission day; re-materializing a day picks up later decisions.",

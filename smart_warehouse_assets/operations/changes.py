@@ -1,7 +1,7 @@
 """Which partitions went stale: the IST days whose source rows changed inside a watermark window.
 
 Decisions arrive weeks after submission, so an old submission day changes when one of its
-applications is decided; a prediction day changes when its application is decided. The
+applications is decided or paid; a prediction day changes when its application is decided. The
 watermark is per source table and in the source's own clock (its max ``updated_at``), so
 clock skew between servers cannot hide a change.
 
@@ -32,6 +32,7 @@ from psycopg import sql
 from smart_warehouse_assets.partitions import CHANGED_DAYS_TAG, compress, daily_partitions, parse_day
 from smart_warehouse_assets.resources import PostgresResource
 from smart_warehouse_assets.settings import DATABASES
+from smart_warehouse_assets.sources.registry import PAYMENTS
 from smart_warehouse_assets.sources.registry import PREDICTIONS as PREDICTION_SOURCE
 from smart_warehouse_assets.sources.registry import REGISTRY, SERVICE_APPLICATIONS, PortalTable, lookup_entry
 
@@ -49,10 +50,10 @@ SOURCES: tuple[PortalTable, ...] = tuple(e for e in REGISTRY if e.assets)
 APPLICATIONS, PREDICTIONS = SERVICE_APPLICATIONS, PREDICTION_SOURCE
 SOURCE_BY_NAME = {s.name: s for s in SOURCES}
 
-# Every warehouse asset a load can materialize, split by partitioning. dim_date is a
-# calendar computed in Python: no source feeds it, the nightly and weekly loads rebuild it.
+# Every warehouse asset a load can materialize, split by partitioning. dim_date and dim_holiday are a
+# calendar computed in Python: no source feeds them, the nightly and weekly loads rebuild them.
 PARTITIONED_ASSETS: tuple[str, ...] = tuple(a for s in SOURCES if s.partitioned for a in s.assets)
-UNPARTITIONED_ASSETS: tuple[str, ...] = ("dim_date", *(a for s in SOURCES if not s.partitioned for a in s.assets))
+UNPARTITIONED_ASSETS: tuple[str, ...] = ("dim_date", "dim_holiday", *(a for s in SOURCES if not s.partitioned for a in s.assets))
 
 # A bound on the indexed column, not a FILTER clause: PostgreSQL answers it from the end of
 # the updated_at index instead of reading the table.
@@ -83,6 +84,29 @@ FROM public.predictions t WHERE application_id = ANY(%(apps)s) AND {feeds}
 _MATURED_DAYS = """
 SELECT DISTINCT ({event} AT TIME ZONE 'Asia/Kolkata')::date FROM public.{table} t
 WHERE ({matures}) > coalesce(%(since)s::timestamptz, '-infinity') AND ({matures}) <= %(until)s AND {feeds}
+"""
+# An application's fact row shows what was paid to it: a payment changes its application's
+# submission day although the application row itself did not change (same portal).
+_APPLICATION_DAYS_OF_PAYMENTS = """
+SELECT DISTINCT (sa.submitted_at AT TIME ZONE 'Asia/Kolkata')::date
+FROM public.payments t JOIN public.service_applications sa ON sa.application_id = t.application_id
+WHERE t.updated_at > coalesce(%(since)s::timestamptz, '-infinity') AND t.updated_at <= %(until)s
+  AND sa.submitted_at IS NOT NULL AND {feeds}
+"""
+# The decision-day aggregate reloads the decision days of the applications that changed or
+# that a payment landed on (a decision moved to another day leaves its old day to the weekly
+# full reload, as a back-dated change does).
+DECISIONS_ASSET = "agg_daily_decisions"
+_DECISION_DAYS = """
+SELECT DISTINCT (decided_at AT TIME ZONE 'Asia/Kolkata')::date FROM (
+    SELECT a.decided_at, a.submitted_at, a.status FROM public.service_applications a
+    WHERE a.updated_at > coalesce(%(apps_since)s::timestamptz, '-infinity') AND a.updated_at <= %(apps_until)s
+    UNION ALL
+    SELECT a.decided_at, a.submitted_at, a.status
+    FROM public.payments t JOIN public.service_applications a ON a.application_id = t.application_id
+    WHERE t.updated_at > coalesce(%(paid_since)s::timestamptz, '-infinity') AND t.updated_at <= %(paid_until)s
+      AND {feeds}
+) x WHERE decided_at IS NOT NULL AND submitted_at IS NOT NULL AND status IN ('approved', 'rejected')
 """
 _STORED = "SELECT source_database, source_table, watermark FROM public.etl_watermarks"
 _LOCK_STORED = """
@@ -189,7 +213,18 @@ def changed_days(
                 feeds=source.condition("scope", "t"), matures=sql.SQL(source.matures[1]).format(t=sql.Identifier("t")))
             with portals[source.portal].connect() as conn:
                 days[source.name] |= {d for (d,) in conn.execute(query, {"since": since[clock], "until": until[clock]})}
-    return {asset: set(days[s.name]) for s in SOURCES if s.partitioned for asset in s.assets}
+    # Payments change the amount disbursed of their applications.
+    if until.get(PAYMENTS.name) is not None:
+        with portals[PAYMENTS.portal].connect() as conn:
+            query = _stmt(_APPLICATION_DAYS_OF_PAYMENTS, PAYMENTS)
+            days[APPLICATIONS.name] |= {d for (d,) in conn.execute(
+                query, {"since": since.get(PAYMENTS.name), "until": until[PAYMENTS.name]})}
+    out = {asset: set(days[s.name]) for s in SOURCES if s.partitioned for asset in s.assets}
+    with portals[APPLICATIONS.portal].connect() as conn:
+        out[DECISIONS_ASSET] = {d for (d,) in conn.execute(_stmt(_DECISION_DAYS, PAYMENTS), {
+            "apps_since": since.get(APPLICATIONS.name), "apps_until": until.get(APPLICATIONS.name),
+            "paid_since": since.get(PAYMENTS.name), "paid_until": until.get(PAYMENTS.name)})}
+    return out
 
 
 def changed_members(

@@ -15,7 +15,9 @@ SCD2 = ("valid_from", "valid_to", "is_current")
 
 CONTRACT_COLUMNS: dict[str, tuple[str, ...]] = {
     "dim_date": ("date_key", "full_date", "day_of_week", "day_name", "month", "month_name", "quarter",
-                 "year", "fiscal_year", "fiscal_quarter", "is_weekend", "is_holiday", "holiday_name"),
+                 "year", "fiscal_year", "fiscal_quarter", "is_weekend", "is_holiday", "holiday_name",
+                 "is_working_day", "working_day_number"),
+    "dim_holiday": ("date_key", "full_date", "state", "holiday_name", "is_national"),
     "dim_citizen": ("citizen_key", "citizen_id", "gender", "birth_year", "age_band", "city", "district",
                     "state", "status", *SCD2),
     "dim_scheme": ("scheme_key", "scheme_id", "scheme_code", "scheme_name", "category", "department_code",
@@ -27,7 +29,10 @@ CONTRACT_COLUMNS: dict[str, tuple[str, ...]] = {
     "fact_service_applications": ("application_id", "application_number", "citizen_key", "scheme_key",
                                   "department_key", "submitted_date_key", "decided_date_key", "status",
                                   "channel", "amount_requested", "amount_approved", "processing_days",
-                                  "sla_days", "sla_met", "etl_batch_id"),
+                                  "sla_days", "sla_met", "processing_working_days", "amount_disbursed",
+                                  "etl_batch_id"),
+    "fact_payments": ("payment_id", "application_id", "citizen_key", "scheme_key", "department_key",
+                      "paid_date_key", "amount", "payment_mode", "payment_status", "etl_batch_id"),
     "fact_application_processing": ("action_id", "application_id", "department_key", "scheme_key",
                                     "action_date_key", "action_type", "step_number", "processing_minutes",
                                     "etl_batch_id"),
@@ -39,10 +44,15 @@ CONTRACT_COLUMNS: dict[str, tuple[str, ...]] = {
                                 "model_key", "prediction_date_key", "predicted_label", "predicted_positive",
                                 "positive_score", "outcome", "actual_positive", "outcome_known_at", "is_correct",
                                 "predicted_at", "etl_batch_id"),
-    "agg_daily_applications": ("date_key", "scheme_key", "department_key", "district",
+    "agg_daily_applications": ("date_key", "scheme_key", "department_key", "state", "district",
                                "applications_submitted", "applications_approved", "applications_rejected",
                                "applications_pending", "amount_requested", "amount_approved",
-                               "avg_processing_days", "sla_compliance_rate"),
+                               "amount_disbursed", "avg_processing_days", "sla_compliance_rate",
+                               "approval_rate", "rejection_rate"),
+    "agg_daily_decisions": ("date_key", "scheme_key", "department_key", "state", "district", "decisions",
+                            "approvals", "rejections", "approval_rate", "avg_processing_days",
+                            "avg_processing_working_days", "sla_compliance_rate", "amount_approved",
+                            "amount_disbursed"),
     "agg_model_performance": ("date_key", "model_key", "use_case_code", "predictions", "predictions_judged",
                               "predictions_correct", "accuracy", "precision_score", "recall_score", "f1_score",
                               "roc_auc", "brier_score", "calibration_error", "mean_confidence", "calibration",
@@ -81,6 +91,10 @@ def _scd2(natural_key: str) -> tuple[str, ...]:
 # (natural_key_unique was dropped whole; rates_in_range kept one of its three conditions, as
 # avg_processing_days_non_negative; the other checks named lost an arm).
 CONTRACT_CONSTRAINTS: dict[str, tuple[str, ...]] = {
+    "dim_holiday": (
+        # a check for two holidays on one day and state (one national row per day, too)
+        unique("date_key", "state") + " NULLS NOT DISTINCT",
+    ),
     "dim_citizen": _scd2("citizen_id"),
     "dim_scheme": _scd2("scheme_id"),
     "dim_department": _scd2("department_id"),
@@ -96,6 +110,11 @@ CONTRACT_CONSTRAINTS: dict[str, tuple[str, ...]] = {
         *not_null("department_key", "scheme_key", "acting_department_key",
                   "action_date_key"),  # keys_resolve: the "key IS NULL" arms
         *not_null("step_number"),  # step_number_positive: the "step_number IS NULL" arm
+    ),
+    "fact_payments": (
+        primary_key("payment_id"),  # natural_key_unique
+        *not_null("citizen_key", "scheme_key", "department_key", "paid_date_key"),  # keys_resolve's null arms
+        *not_null("amount", "payment_mode", "payment_status"),  # payment_values_valid's null arms
     ),
     "fact_eligibility_scoring": (
         primary_key("prediction_id"),  # natural_key_unique
@@ -116,7 +135,7 @@ CONTRACT_CONSTRAINTS: dict[str, tuple[str, ...]] = {
     "agg_daily_applications": (
         # natural_key_unique on the grain; a primary key also makes its columns NOT NULL,
         # which covers keys_resolve's "key IS NULL" arms
-        primary_key("date_key", "scheme_key", "department_key", "district"),
+        primary_key("date_key", "scheme_key", "department_key", "state", "district"),
         # rates_in_range: "sla_compliance_rate lies in [0, 1]"
         "CHECK (((sla_compliance_rate >= (0)::numeric) AND (sla_compliance_rate <= (1)::numeric)))",
         # rates_in_range: "the outcome counts add up to applications_submitted", with no null
@@ -125,6 +144,16 @@ CONTRACT_CONSTRAINTS: dict[str, tuple[str, ...]] = {
          "+ applications_pending) + applications_withdrawn)))"),
         *not_null("applications_submitted", "applications_approved", "applications_rejected",
                   "applications_pending", "applications_withdrawn"),
+        # matches_fact_group_by computes the rates; these say a stored rate is a fraction
+        "CHECK (((approval_rate >= (0)::numeric) AND (approval_rate <= (1)::numeric)))",
+        "CHECK (((rejection_rate >= (0)::numeric) AND (rejection_rate <= (1)::numeric)))",
+    ),
+    "agg_daily_decisions": (
+        primary_key("date_key", "scheme_key", "department_key", "state", "district"),  # the grain, unique
+        "CHECK ((decisions = (approvals + rejections)))",  # a check on the outcome counts
+        "CHECK (((approval_rate >= (0)::numeric) AND (approval_rate <= (1)::numeric)))",
+        "CHECK (((sla_compliance_rate >= (0)::numeric) AND (sla_compliance_rate <= (1)::numeric)))",
+        *not_null("decisions", "approvals", "rejections", "approval_rate", "avg_processing_days"),
     ),
     "agg_model_performance": (
         primary_key("date_key", "model_key", "use_case_code"),  # one row per model-day; keys never null

@@ -184,12 +184,13 @@ SELECT 'NOT NULL ' || a.attname FROM pg_attribute a
 WHERE a.attrelid = to_regclass(%(rel)s) AND a.attnum > 0 AND NOT a.attisdropped AND a.attnotnull
 UNION
 SELECT 'UNIQUE (' || string_agg(a.attname, ', ' ORDER BY k.n) || ')'
+       || CASE WHEN i.indnullsnotdistinct THEN ' NULLS NOT DISTINCT' ELSE '' END
        || coalesce(' WHERE ' || pg_get_expr(i.indpred, i.indrelid), '')
 FROM pg_index i
 CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY k (attnum, n)
 JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
 WHERE i.indrelid = to_regclass(%(rel)s) AND i.indisunique AND i.indisvalid AND k.n <= i.indnkeyatts
-GROUP BY i.indexrelid, i.indrelid, i.indpred, i.indnkeyatts
+GROUP BY i.indexrelid, i.indrelid, i.indpred, i.indnkeyatts, i.indnullsnotdistinct
 HAVING count(*) = i.indnkeyatts
 """
 

@@ -245,7 +245,8 @@ SERVICE_APPLICATIONS = PortalTable(
     columns=("application_id", "application_number", "citizen_id", "scheme_id", "status", "channel",
              "submitted_at", "decided_at", "amount_requested", "amount_approved", "updated_at"),
     event="submitted_at",  # a draft has none: it is not an application yet
-    assets=("staging/service_applications", "fact_service_applications", "agg_daily_applications"),
+    assets=("staging/service_applications", "fact_service_applications", "agg_daily_applications",
+            "agg_daily_decisions"),
     reconcile=Reconcile("fact_service_applications", "submitted_date_key", "application_id", "amount_requested"),
     staging=Staging(
         staging_table="service_applications",
@@ -514,9 +515,60 @@ PREDICTIONS = PortalTable(
     ),
 )
 
+PAYMENTS = PortalTable(
+    "citizen", "payments", "Benefit payments to citizens for approved applications (transaction "
+    "references and user names stay in the portal).",
+    columns=("payment_id", "application_id", "citizen_id", "amount", "payment_mode", "payment_status",
+             "paid_at", "updated_at"),
+    event="paid_at",
+    live=NOT_DELETED,
+    assets=("staging/payments", "fact_payments"),
+    joined=("citizen.service_applications",),
+    reconcile=Reconcile("fact_payments", "paid_date_key", "payment_id", "amount"),
+    staging=Staging(
+        staging_table="payments",
+        pk="payment_id",
+        landing_ddl="payment_id uuid, application_id uuid, citizen_id uuid, scheme_id uuid, "
+        "amount numeric(12,2), payment_mode text, payment_status text, paid_at timestamptz, "
+        "updated_at timestamptz",
+        # The application's scheme lives in the same portal: joined here, not looked up.
+        select="""
+            SELECT t.payment_id, t.application_id, t.citizen_id, sa.scheme_id, t.amount,
+                   t.payment_mode, t.payment_status, t.paid_at, t.updated_at
+            FROM public.payments t LEFT JOIN public.service_applications sa ON sa.application_id = t.application_id
+            WHERE {feeds} AND t.paid_at >= %(start)s AND t.paid_at < %(end)s
+        """,
+        checked="""
+            SELECT l.*,
+                   CASE WHEN l.application_id IS NULL THEN 'missing key: application_id'
+                        WHEN l.citizen_id IS NULL THEN 'missing key: citizen_id'
+                        WHEN l.payment_status IS NULL OR lower(btrim(l.payment_status)) NOT IN
+                             ('initiated', 'success', 'failed', 'reversed')
+                            THEN 'unknown payment status: ' || coalesce(l.payment_status, 'null')
+                        WHEN l.payment_mode IS NULL OR lower(btrim(l.payment_mode)) NOT IN ('dbt', 'neft', 'upi', 'cheque')
+                            THEN 'unknown payment mode: ' || coalesce(l.payment_mode, 'null')
+                        WHEN l.amount IS NULL OR l.amount <= 0 THEN 'amount not positive'
+                        WHEN l.paid_at > now() THEN 'timestamp in the future'
+                   END AS reject_reason,
+                   (l.paid_at AT TIME ZONE 'Asia/Kolkata')::date AS partition_date
+            FROM land l
+        """,
+        stage="""
+            SELECT c.payment_id, c.application_id, c.citizen_id, c.scheme_id, c.amount,
+                   lower(btrim(c.payment_mode)), lower(btrim(c.payment_status)), c.paid_at, c.updated_at,
+                   c.partition_date
+            FROM checked c WHERE c.reject_reason IS NULL
+        """,
+        stage_columns=("payment_id", "application_id", "citizen_id", "scheme_id", "amount", "payment_mode",
+                       "payment_status", "paid_at", "updated_at", "partition_date"),
+    ),
+)
+
 # Dimension sources first, then event sources: the order staging assets are defined in.
+# Payments before applications: the applications fact sums the payments (amount_disbursed).
 REGISTRY: tuple[PortalTable, ...] = (
-    CITIZENS, SCHEMES, DEPARTMENTS, ML_USE_CASES, ML_MODELS, SERVICE_APPLICATIONS, PROCESSING_ACTIONS, PREDICTIONS,
+    CITIZENS, SCHEMES, DEPARTMENTS, ML_USE_CASES, ML_MODELS, PAYMENTS, SERVICE_APPLICATIONS, PROCESSING_ACTIONS,
+    PREDICTIONS,
 )
 STAGED: tuple[PortalTable, ...] = tuple(e for e in REGISTRY if e.staging)
 BY_NAME: dict[str, PortalTable] = {e.name: e for e in REGISTRY}

@@ -119,6 +119,36 @@ def test_sensor_requests_exactly_the_partitions_simulate_changed(simulated):
         assert isinstance(again, dg.SkipReason), again
 
 
+def test_a_payment_on_an_old_application_reloads_its_submission_day(loaded):
+    """The applications fact carries what was paid out: a payment (here a second instalment) for
+    an application decided long ago re-plans that application's submission day (and its aggregate), not only the
+    payment's own day, and the refreshed row shows the money."""
+    urls = loaded[0]
+    record_full_load(urls)
+    (app, citizen, submitted, amount), = rows(urls["citizen"], """
+        SELECT application_id, citizen_id, (submitted_at AT TIME ZONE 'Asia/Kolkata')::date, amount_approved
+        FROM service_applications a WHERE status = 'approved' AND amount_approved > 0
+        ORDER BY submitted_at LIMIT 1""")
+    (before,), = rows(urls["warehouse"], "SELECT amount_disbursed FROM fact_service_applications "
+                                         "WHERE application_id = %s", (app,))
+    assert submitted < LAST_DAY - timedelta(days=3)
+    with psycopg.connect(urls["citizen"]) as conn:
+        conn.execute("""INSERT INTO payments (application_id, citizen_id, amount, payment_mode, transaction_ref, paid_at,
+                                              payment_status, created_at, updated_at)
+                        VALUES (%s, %s, %s, 'upi', 'TXNLATEPAYMENT01', %s, 'success', now() - interval '2 minutes',
+                                now() - interval '2 minutes')""",
+                     (app, citizen, amount, datetime.combine(LAST_DAY, datetime.min.time(), IST) + timedelta(hours=12)))
+    with dg.DagsterInstance.ephemeral() as instance:
+        request = evaluate_sensor(refresh_changed_partitions, urls, instance)
+        days = partitions_of(request)
+        assert days["fact_payments"] == {LAST_DAY}
+        for asset in ("fact_service_applications", "agg_daily_applications"):
+            assert days[asset] == {submitted}, asset
+        assert execute_request(urls, request, instance).success
+    assert rows(urls["warehouse"], "SELECT amount_disbursed FROM fact_service_applications WHERE application_id = %s",
+                (app,)) == [(before + amount,)]
+
+
 def test_each_asset_of_a_change_driven_run_reloads_only_its_own_days(simulated):
     """One run spans every changed day, but each asset reloads the span of its own: the new
     day's actions do not reload the weeks that late decisions open for the applications.

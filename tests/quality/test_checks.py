@@ -47,13 +47,18 @@ ACTION = "(SELECT action_id FROM fact_application_processing WHERE action_date_k
 PREDICTION = "(SELECT prediction_id FROM fact_eligibility_scoring WHERE prediction_date_key = 20260904 ORDER BY 1 LIMIT 1)"
 OUTCOME = ("(SELECT prediction_id FROM fact_prediction_outcome WHERE prediction_date_key = 20260904 "
            "ORDER BY 1 LIMIT 1)")
+PAYMENT = ("(SELECT payment_id FROM fact_payments WHERE paid_date_key = 20260911 AND payment_status = 'success' "
+           "ORDER BY 1 LIMIT 1)")
 AGG_ROW = ("(SELECT ctid FROM agg_daily_applications WHERE date_key = 20260903 "
            "ORDER BY scheme_key, department_key, district LIMIT 1)")
+DECISION_ROW = ("(SELECT ctid FROM agg_daily_decisions WHERE date_key = 20260910 "
+                "ORDER BY scheme_key, department_key, state, district LIMIT 1)")
 MODEL_DAY = ("(SELECT ctid FROM agg_model_performance WHERE date_key = 20260903 "
              "AND use_case_code = 'ELIGIBILITY_SCORING' ORDER BY model_key LIMIT 1)")
 NO_BATCH = "-42"  # batch ids are an identity from 1: no batch has this one
 FACTS = ("fact_service_applications", "fact_application_processing", "fact_eligibility_scoring",
-         "fact_prediction_outcome", "agg_daily_applications", "agg_model_performance")
+         "fact_prediction_outcome", "agg_daily_applications", "agg_model_performance", "fact_payments",
+         "agg_daily_decisions")
 
 # The SCD2 dimensions: natural key, and the attributes a copied version carries.
 SCD2 = {
@@ -73,7 +78,10 @@ STAGED = {
     "processing_actions": ("smart_dept", "processing_actions", "action_id", True),
     "predictions": ("smart_aiml", "predictions", "prediction_id", True),
     "ml_models": ("smart_aiml", "ml_models", "model_id", False),
+    "payments": ("smart_citizen", "payments", "payment_id", True),
 }
+# The day each partitioned source is flooded on: one that has rows of it in the test world.
+FLOOD_DAY = {"payments": "2026-09-14"}
 
 
 def _current_version(table: str) -> str:
@@ -93,8 +101,9 @@ def _overlapping_version(table: str) -> str:
 def _flood(staging_table: str) -> str:
     """As many rows in quarantine as staged (for partitioned sources: on 2026-09-06 only)."""
     database, table, pk, partitioned = STAGED[staging_table]
-    day = "'2026-09-06'" if partitioned else "NULL"
-    where = "WHERE partition_date = '2026-09-06'" if partitioned else ""
+    flood_day = FLOOD_DAY.get(staging_table, "2026-09-06")
+    day = f"'{flood_day}'" if partitioned else "NULL"
+    where = f"WHERE partition_date = '{flood_day}'" if partitioned else ""
     return ("INSERT INTO staging.rejected_rows (batch_id, source_database, source_table, source_pk, partition_key,"
             f" partition_date, reason, payload) SELECT etl_batch_id, '{database}', '{table}', 'fake-' || {pk},"
             f" {day}, {day}::date, 'negative amount', to_jsonb(s) FROM staging.{staging_table} s {where}")
@@ -118,15 +127,19 @@ BREAKS = {
          f"UPDATE fact_eligibility_scoring SET scheme_key = 987654321 WHERE prediction_id = {PREDICTION}",
          f"UPDATE fact_prediction_outcome SET model_key = 987654321 WHERE prediction_id = {OUTCOME}",
          f"UPDATE agg_daily_applications SET department_key = 987654321 WHERE ctid = {AGG_ROW}",
-         f"UPDATE agg_model_performance SET model_key = 987654321 WHERE ctid = {MODEL_DAY}"],
+         f"UPDATE agg_model_performance SET model_key = 987654321 WHERE ctid = {MODEL_DAY}",
+         f"UPDATE fact_payments SET citizen_key = 987654321 WHERE payment_id = {PAYMENT}",
+         f"UPDATE agg_daily_decisions SET scheme_key = 987654321 WHERE ctid = {DECISION_ROW}"],
         {*((fact, "keys_resolve") for fact in FACTS), ("agg_daily_applications", "matches_fact_group_by"),
-         ("agg_model_performance", "matches_prediction_facts")},
+         ("agg_model_performance", "matches_prediction_facts"), ("agg_daily_decisions", "matches_fact_group_by")},
         {("fact_service_applications", "keys_resolve"): "2026-09-03",
          ("fact_application_processing", "keys_resolve"): "2026-09-04",
          ("fact_eligibility_scoring", "keys_resolve"): "2026-09-04",
          ("fact_prediction_outcome", "keys_resolve"): "2026-09-04",
          ("agg_daily_applications", "keys_resolve"): "987654321",
-         ("agg_model_performance", "keys_resolve"): "987654321"}),
+         ("agg_model_performance", "keys_resolve"): "987654321",
+         ("fact_payments", "keys_resolve"): "2026-09-11",
+         ("agg_daily_decisions", "keys_resolve"): "987654321"}),
     "unknown members everywhere on a day": (
         ["UPDATE fact_service_applications SET scheme_key = -1 WHERE submitted_date_key = 20260905",
          "UPDATE fact_application_processing SET department_key = -1 WHERE action_date_key = 20260905",
@@ -134,7 +147,8 @@ BREAKS = {
          "UPDATE fact_prediction_outcome SET model_key = -1 WHERE prediction_date_key = 20260903"],
         {("fact_service_applications", "unknown_member_rate"), ("fact_application_processing", "unknown_member_rate"),
          ("fact_eligibility_scoring", "unknown_member_rate"), ("fact_prediction_outcome", "unknown_member_rate"),
-         ("agg_daily_applications", "matches_fact_group_by"), ("agg_model_performance", "matches_prediction_facts")},
+         ("agg_daily_applications", "matches_fact_group_by"), ("agg_model_performance", "matches_prediction_facts"),
+         ("agg_daily_decisions", "matches_fact_group_by")},
         "2026-09-05"),
     "deleted fact row": (
         [f"DELETE FROM fact_service_applications WHERE application_id = {APP}"],
@@ -142,15 +156,17 @@ BREAKS = {
         "missing"),
     "negative processing days": (
         [f"UPDATE fact_service_applications SET processing_days = -3 WHERE application_id = {DECIDED_MET}"],
-        {("fact_service_applications", "processing_days_non_negative"), ("agg_daily_applications", "matches_fact_group_by")},
+        {("fact_service_applications", "processing_days_non_negative"), ("agg_daily_applications", "matches_fact_group_by"),
+         ("agg_daily_decisions", "matches_fact_group_by")},
         "2026-09-03"),
     "sla_met flipped": (
         [f"UPDATE fact_service_applications SET sla_met = NOT sla_met WHERE application_id = {DECIDED_MET}"],
-        {("fact_service_applications", "sla_met_consistent"), ("agg_daily_applications", "matches_fact_group_by")},
+        {("fact_service_applications", "sla_met_consistent"), ("agg_daily_applications", "matches_fact_group_by"),
+         ("agg_daily_decisions", "matches_fact_group_by")},
         "2026-09-03"),
     "decided without a decision day": (
         [f"UPDATE fact_service_applications SET decided_date_key = -1 WHERE application_id = {DECIDED_MET}"],
-        {("fact_service_applications", "sla_met_consistent")},
+        {("fact_service_applications", "sla_met_consistent"), ("agg_daily_decisions", "matches_fact_group_by")},
         "2026-09-03"),
     "status outside the vocabulary": (
         [f"UPDATE fact_service_applications SET status = 'lost' WHERE application_id = {OPEN_APP}"],
@@ -163,14 +179,18 @@ BREAKS = {
          f"UPDATE fact_eligibility_scoring SET etl_batch_id = {_planted('running')} WHERE prediction_id = {PREDICTION}",
          f"UPDATE fact_prediction_outcome SET etl_batch_id = {NO_BATCH} WHERE prediction_id = {OUTCOME}",
          f"UPDATE agg_daily_applications SET etl_batch_id = {NO_BATCH} WHERE ctid = {AGG_ROW}",
-         f"UPDATE agg_model_performance SET etl_batch_id = {NO_BATCH} WHERE ctid = {MODEL_DAY}"],
+         f"UPDATE agg_model_performance SET etl_batch_id = {NO_BATCH} WHERE ctid = {MODEL_DAY}",
+         f"UPDATE fact_payments SET etl_batch_id = {NO_BATCH} WHERE payment_id = {PAYMENT}",
+         f"UPDATE agg_daily_decisions SET etl_batch_id = {NO_BATCH} WHERE ctid = {DECISION_ROW}"],
         {(fact, "batch_recorded") for fact in FACTS},
         {("fact_service_applications", "batch_recorded"): "2026-09-03",
          ("fact_application_processing", "batch_recorded"): "2026-09-04",
          ("fact_eligibility_scoring", "batch_recorded"): "2026-09-04",
          ("fact_prediction_outcome", "batch_recorded"): "2026-09-04",
          ("agg_daily_applications", "batch_recorded"): "2026-09-03",
-         ("agg_model_performance", "batch_recorded"): "2026-09-03"}),
+         ("agg_model_performance", "batch_recorded"): "2026-09-03",
+         ("fact_payments", "batch_recorded"): "2026-09-11",
+         ("agg_daily_decisions", "batch_recorded"): "2026-09-10"}),
     "deleted action": (
         [f"DELETE FROM fact_application_processing WHERE action_id = {ACTION}"],
         {("fact_application_processing", "reconciles_with_source")},
@@ -211,6 +231,10 @@ BREAKS = {
         {("agg_model_performance", "models_above_threshold"), ("agg_model_performance", "matches_prediction_facts")},
         {("agg_model_performance", "models_above_threshold"): "accuracy 0.10000",
          ("agg_model_performance", "matches_prediction_facts"): "2026-09-03"}),
+    "decision aggregate off by one": (
+        [f"UPDATE agg_daily_decisions SET avg_processing_days = avg_processing_days + 1 WHERE ctid = {DECISION_ROW}"],
+        {("agg_daily_decisions", "matches_fact_group_by")},
+        "2026-09-10"),
     "aggregate off by one": (
         [f"UPDATE agg_daily_applications SET amount_requested = amount_requested + 1 WHERE ctid = {AGG_ROW}"],
         {("agg_daily_applications", "matches_fact_group_by")},
@@ -237,14 +261,52 @@ BREAKS = {
         ["DELETE FROM dim_date WHERE full_date = '2031-02-03'"],
         {("dim_date", "calendar_complete")},
         "2031-02-03"),
+    "working day flag or number off": (
+        ["UPDATE dim_date SET is_working_day = NOT is_working_day WHERE full_date = '2031-02-04'",
+         "UPDATE dim_date SET working_day_number = working_day_number + 1 WHERE full_date = '2031-03-04'"],
+        {("dim_date", "working_days_consistent")},
+        "2031-02-04"),
+    "national holiday missing from the calendar": (
+        [_batch("success"),
+         "INSERT INTO dim_holiday (date_key, full_date, state, holiday_name, is_national, etl_batch_id) "
+         f"VALUES (20310205, '2031-02-05', NULL, 'Invented Day', true, {_planted('success')})"],
+        {("dim_holiday", "holidays_match_calendar")},
+        "20310205 national"),
+    "working days beyond the calendar days": (
+        [f"UPDATE fact_service_applications SET processing_working_days = processing_days + 1 "
+         f"WHERE application_id = {DECIDED_MET}"],
+        {("fact_service_applications", "processing_working_days_consistent"), ("agg_daily_decisions", "matches_fact_group_by")},
+        "2026-09-03"),
+    "payments of unknown members on a day": (
+        ["INSERT INTO fact_payments (payment_id, application_id, citizen_key, scheme_key, department_key, "
+         "paid_date_key, amount, payment_mode, payment_status, paid_at, etl_batch_id) "
+         "SELECT md5('planted' || n)::uuid, md5('app' || n)::uuid, -1, -1, -1, 20260912, 100, 'dbt', 'success', "
+         "'2026-09-12 10:00+05:30', (SELECT max(etl_batch_id) FROM fact_payments) FROM generate_series(1, 120) n"],
+        {("fact_payments", "unknown_member_rate"), ("fact_payments", "reconciles_with_source")},
+        "2026-09-12"),
+    "deleted payment": (
+        [f"DELETE FROM fact_payments WHERE payment_id = {PAYMENT}"],
+        {("fact_payments", "reconciles_with_source"), ("fact_service_applications", "amount_disbursed_matches_payments")},
+        {("fact_payments", "reconciles_with_source"): "missing"}),
+    "payment in cash": (
+        [f"UPDATE fact_payments SET payment_mode = 'cash' WHERE payment_id = {PAYMENT}"],
+        {("fact_payments", "payment_values_valid")},
+        "2026-09-11"),
+    "disbursed amount off": (
+        [f"UPDATE fact_service_applications SET amount_disbursed = amount_disbursed + 1 WHERE application_id = {APP}"],
+        {("fact_service_applications", "amount_disbursed_matches_payments"),
+         ("agg_daily_applications", "matches_fact_group_by")},
+        "2026-09-03"),
     "quarantine flooded": (
         [_flood(table) for table in STAGED],
         {*((f"staging/{table}", "quarantine_rate") for table in STAGED),
          ("fact_service_applications", "reconciles_with_source"),
          ("fact_application_processing", "reconciles_with_source"),
          ("fact_eligibility_scoring", "reconciles_with_source"),
-         ("fact_prediction_outcome", "reconciles_with_source")},
-        {**{(f"staging/{t}", "quarantine_rate"): "2026-09-06" if STAGED[t][3] else "whole table" for t in STAGED},
+         ("fact_prediction_outcome", "reconciles_with_source"),
+         ("fact_payments", "reconciles_with_source")},
+        {**{(f"staging/{t}", "quarantine_rate"): FLOOD_DAY.get(t, "2026-09-06") if STAGED[t][3] else "whole table"
+            for t in STAGED},
          ("fact_service_applications", "reconciles_with_source"): "2026-09-06"}),
 }
 
@@ -253,7 +315,7 @@ BREAKS = {
 # a data check (a NOT VALID check, or a unique index turned plain, does not count).
 SCHEMA_BREAKS = {
     "schema drifted from the contract": (
-        ["ALTER TABLE dim_date DROP COLUMN holiday_name",
+        ["ALTER TABLE dim_date DROP COLUMN month_name",
          "DROP INDEX dim_citizen_current_uq",
          "DROP INDEX dim_scheme_version_uq",
          "DROP INDEX dim_department_version_uq",
@@ -267,9 +329,13 @@ SCHEMA_BREAKS = {
          "ALTER TABLE agg_daily_applications DROP CONSTRAINT agg_daily_applications_check",
          "DROP INDEX dim_model_current_uq",
          "ALTER TABLE fact_prediction_outcome DROP CONSTRAINT fact_prediction_outcome_outcome_check",
-         "ALTER TABLE agg_model_performance DROP CONSTRAINT agg_model_performance_pkey"],
-        {(table, "schema_matches_contract") for table in ("dim_date", *SCD2, *FACTS)},
-        {("dim_date", "schema_matches_contract"): "missing columns: holiday_name",
+         "ALTER TABLE agg_model_performance DROP CONSTRAINT agg_model_performance_pkey",
+         "DROP INDEX dim_holiday_day_state_uq",
+         "CREATE UNIQUE INDEX dim_holiday_day_state_idx ON dim_holiday (date_key, state)",
+         "ALTER TABLE fact_payments ALTER COLUMN amount DROP NOT NULL",
+         "ALTER TABLE agg_daily_decisions DROP CONSTRAINT agg_daily_decisions_check"],
+        {(table, "schema_matches_contract") for table in ("dim_date", "dim_holiday", *SCD2, *FACTS)},
+        {("dim_date", "schema_matches_contract"): "missing columns: month_name",
          ("dim_citizen", "schema_matches_contract"): "UNIQUE (citizen_id) WHERE is_current",
          ("dim_scheme", "schema_matches_contract"): "UNIQUE (scheme_id, valid_from)",
          ("dim_department", "schema_matches_contract"): "UNIQUE (department_id, valid_from)",
@@ -280,7 +346,10 @@ SCHEMA_BREAKS = {
          ("agg_daily_applications", "schema_matches_contract"): "CHECK ((applications_submitted",
          ("dim_model", "schema_matches_contract"): "UNIQUE (model_id) WHERE is_current",
          ("fact_prediction_outcome", "schema_matches_contract"): "CHECK ((outcome",
-         ("agg_model_performance", "schema_matches_contract"): "PRIMARY KEY (date_key, model_key, use_case_code)"}),
+         ("agg_model_performance", "schema_matches_contract"): "PRIMARY KEY (date_key, model_key, use_case_code)",
+         ("dim_holiday", "schema_matches_contract"): "UNIQUE (date_key, state) NULLS NOT DISTINCT",
+         ("fact_payments", "schema_matches_contract"): "NOT NULL amount",
+         ("agg_daily_decisions", "schema_matches_contract"): "CHECK ((decisions"}),
 }
 CASES = BREAKS | SCHEMA_BREAKS
 

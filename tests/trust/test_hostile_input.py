@@ -112,6 +112,44 @@ def test_calendar_settings_accept_a_plain_holiday():
     assert CalendarSettings(extra_holidays={"2026-03-04": "Holi, festival of colours"}).extra_holidays
 
 
+@pytest.mark.parametrize("state_holidays", [
+    {"": {"2026-09-14": "Ganesh Chaturthi"}}, {"Kerala\n": {"2026-08-26": "Onam"}},
+    {"Kerala": {"2026-8-26": "Onam"}}, {"Kerala": {"2026-08-26": ""}}, {"Kerala": {"2040-08-26": "Onam"}},
+])
+def test_calendar_settings_refuse_odd_state_holidays(state_holidays):
+    with pytest.raises(Exception, match="validation error for CalendarSettings"):
+        CalendarSettings(state_holidays=state_holidays)
+
+
+@pytest.mark.parametrize(("text", "says"), [
+    ("[[holiday]\ndate = 2026-09-14", "not valid TOML"),
+    ("[[holiday]]\ndate = 2026-09-14\nname = 'Ganesh Chaturthi'\nstate = ['Goa']", "unknown keys ['state']"),
+    ("[[holiday]]\ndate = 2026-09-14", "needs both date and name"),
+    ("[[holiday]]\ndate = '2026-09-14'\nname = 'Ganesh Chaturthi'", "must be a date written YYYY-MM-DD"),
+    ("[[holiday]]\ndate = 2019-09-14\nname = 'Ganesh Chaturthi'", "outside the calendar"),
+    ("[[holiday]]\ndate = 2026-09-14\nname = 'Ganesh Chaturthi'\nstates = []", "non-empty list"),
+    ("[[holiday]]\ndate = 2026-09-14\nname = 'A'\nstates = ['Goa']\n"
+     "[[holiday]]\ndate = 2026-09-14\nname = 'B'\nstates = ['Goa']", "2026-09-14 is a holiday twice for Goa"),
+    ("holidays = 3", "unknown top-level keys"),
+])
+def test_a_holidays_file_is_refused_naming_the_file_the_entry_and_the_fault(tmp_path, text, says):
+    path = tmp_path / "holidays.toml"
+    path.write_text(text)
+    with pytest.raises(Exception, match="validation error for CalendarSettings") as raised:
+        CalendarSettings(holidays_file=str(path))
+    assert says in str(raised.value) and (str(path) in str(raised.value) or "twice" in says)
+
+
+def test_a_holidays_file_of_its_own_replaces_the_shipped_one_and_config_renames_a_day(tmp_path):
+    path = tmp_path / "holidays.toml"
+    path.write_text("[[holiday]]\ndate = 2026-09-14\nname = 'Ganesh Chaturthi'\nstates = ['Goa', 'Maharashtra']\n")
+    settings = CalendarSettings(holidays_file=str(path), state_holidays={"Goa": {"2026-09-14": "Chavath"}},
+                                extra_holidays={"2026-11-08": "Diwali"})
+    assert {(str(h.day), h.state, h.name) for h in settings.all_holidays()} == {
+        ("2026-09-14", "Goa", "Chavath"), ("2026-09-14", "Maharashtra", "Ganesh Chaturthi"),
+        ("2026-11-08", None, "Diwali")}
+
+
 _VALUE_SQL = re.compile(
     r"""(\.execute(?:many)?|\.copy|sql\.SQL|\bSQL)\(\s*f["']"""  # a statement that is an f-string
     r"""|(\.execute(?:many)?|\.copy)\([^)]*["']\s*%\s*[(\w]"""  # or %-formatted in place

@@ -1,5 +1,5 @@
-"""No name, e-mail, phone, address line, identity number or date of birth reaches the
-warehouse: not its tables (staging and the quarantine's jsonb included), not Dagster's
+"""No name, e-mail, phone, address line, identity number or date of birth (nor a payment's
+bank reference, nor the users who wrote a row) reaches the warehouse: not its tables (staging and the quarantine's jsonb included), not Dagster's
 event log, metadata or console output."""
 
 from __future__ import annotations
@@ -41,6 +41,11 @@ def _mark_the_portals(urls: dict[str, str]) -> tuple[list[str], str]:
         conn.execute("UPDATE citizens SET updated_at = now() + interval '1 day' WHERE citizen_id = %s", (quarantined,))
         conn.execute("UPDATE service_applications SET remarks = %s WHERE citizen_id = ANY(%s::uuid[])",
                      (f"called {TOKEN} at home", ids))
+        # A payment's bank reference and the users who wrote it stay in the portal; two payments
+        # move into the loaded days so that their fact rows are loaded and scanned.
+        conn.execute("""UPDATE payments SET transaction_ref = %s || payment_id, created_by = %s, updated_by = %s,
+                        paid_at = %s WHERE payment_id IN (SELECT payment_id FROM payments ORDER BY 1 LIMIT 2)""",
+                     (f"{TOKEN}-ref-", f"clerk {TOKEN}", f"clerk {TOKEN}", f"{FIRST + timedelta(days=1)} 12:00+05:30"))
     with psycopg.connect(urls["dept"]) as conn:
         conn.execute("UPDATE processing_actions SET remarks = %s WHERE action_id IN "
                      "(SELECT action_id FROM processing_actions ORDER BY action_at LIMIT 50)", (f"{TOKEN} said",))
@@ -103,6 +108,9 @@ def test_personal_data_never_reaches_the_warehouse_nor_dagster(seeded, capfd):
 
     assert _leaks_in_tables(wh) == {}
     # The scan itself finds what the portal holds.
-    assert set(_leaks_in_tables(urls["citizen"], 9)) == {"public.citizens", "public.service_applications"}
+    assert set(_leaks_in_tables(urls["citizen"], 9)) == {"public.citizens", "public.service_applications",
+                                                         "public.payments"}
+    assert count(wh, "SELECT count(*) FROM fact_payments WHERE paid_date_key = %s",
+                 (int((FIRST + timedelta(days=1)).strftime("%Y%m%d")),)) >= 2
     assert [m for text in stored for m in _markers_in(text)] == []
     assert _markers_in(output.out + output.err) == []

@@ -6,8 +6,8 @@ import psycopg
 from psycopg import sql
 
 FACTS = ("fact_service_applications", "fact_application_processing", "fact_eligibility_scoring",
-         "fact_prediction_outcome", "agg_daily_applications")
-DIMENSIONS = ("dim_date", "dim_citizen", "dim_scheme", "dim_department", "dim_model")
+         "fact_prediction_outcome", "agg_daily_applications", "fact_payments", "agg_daily_decisions")
+DIMENSIONS = ("dim_date", "dim_holiday", "dim_citizen", "dim_scheme", "dim_department", "dim_model")
 
 
 def rows(url: str, query: str, params=None) -> list[tuple]:

@@ -147,17 +147,33 @@ def test_aggregate_equals_group_by_of_the_fact(loaded_template):
     wh = loaded_template[0]["warehouse"]
     diff = scalar(wh, """
         WITH g AS (
-            SELECT f.submitted_date_key AS date_key, f.scheme_key, f.department_key, c.district,
+            SELECT f.submitted_date_key AS date_key, f.scheme_key, f.department_key,
+                   coalesce(c.state, 'Unknown') AS state, coalesce(c.district, 'Unknown') AS district,
                    count(*) AS n, count(*) FILTER (WHERE f.status = 'approved') AS approved,
                    sum(f.amount_requested) AS requested,
                    avg(f.processing_days) FILTER (WHERE f.status IN ('approved', 'rejected')) AS days
-            FROM fact_service_applications f JOIN dim_citizen c USING (citizen_key) GROUP BY 1, 2, 3, 4)
-        SELECT count(*) FROM g FULL JOIN agg_daily_applications a USING (date_key, scheme_key, department_key, district)
+            FROM fact_service_applications f JOIN dim_citizen c USING (citizen_key) GROUP BY 1, 2, 3, 4, 5)
+        SELECT count(*) FROM g FULL JOIN agg_daily_applications a USING (date_key, scheme_key, department_key, state, district)
         WHERE a.applications_submitted IS DISTINCT FROM g.n OR a.applications_approved IS DISTINCT FROM g.approved
            OR a.amount_requested IS DISTINCT FROM g.requested
            OR a.avg_processing_days IS DISTINCT FROM round(g.days, 4)""")
     assert diff == 0
     assert scalar(wh, "SELECT count(*) FROM agg_daily_applications") > 0, "an empty aggregate proves nothing"
+
+
+def test_decision_day_aggregate_counts_each_decision_once_on_its_day(loaded_template):
+    wh = loaded_template[0]["warehouse"]
+    by_day = dict(rows(wh, "SELECT decided_date_key, count(*) FROM fact_service_applications "
+                           "WHERE status IN ('approved', 'rejected') GROUP BY 1"))
+    assert by_day and dict(rows(wh, "SELECT date_key, sum(decisions) FROM agg_daily_decisions GROUP BY 1")) == by_day
+    assert scalar(wh, "SELECT sum(amount_disbursed) FROM agg_daily_decisions") == scalar(
+        wh, "SELECT sum(amount_disbursed) FROM fact_service_applications WHERE status IN ('approved', 'rejected')")
+    assert scalar(wh, "SELECT count(*) FROM agg_daily_decisions WHERE approval_rate <> round(approvals::numeric / decisions, 5)") == 0
+    # The submission-day aggregate's rates split its decided applications.
+    assert scalar(wh, """SELECT count(*) FROM agg_daily_applications WHERE approval_rate IS DISTINCT FROM
+                         round(applications_approved::numeric / nullif(applications_approved + applications_rejected, 0), 5)
+                         OR abs(approval_rate + rejection_rate - 1) > 0.00002""") == 0
+    assert scalar(wh, "SELECT count(*) FROM agg_daily_applications WHERE approval_rate IS NOT NULL") > 0
 
 
 def test_dim_date_calendar():
@@ -173,6 +189,42 @@ def test_dim_date_calendar():
     assert day[date(2026, 3, 4)]["holiday_name"] == "Holi" and day[date(2026, 3, 4)]["is_holiday"]
     assert not day[date(2026, 3, 5)]["is_holiday"]
     assert day[date(2026, 9, 1)]["date_key"] == 20260901
+    # Working days: weekdays that are no national holiday, numbered from the calendar's first day.
+    assert day[date(2026, 3, 4)]["is_working_day"] is False and day[date(2026, 3, 5)]["is_working_day"]
+    assert not day[date(2026, 11, 29)]["is_working_day"]
+    assert day[date(2026, 3, 6)]["working_day_number"] - day[date(2026, 3, 3)]["working_day_number"] == 2
+    assert frame["working_day_number"].max() == frame["is_working_day"].sum()
+
+
+def test_processing_working_days_follow_the_applicants_state(loaded_template):
+    """The shipped holidays in the test world: Janmashtami (4 September 2026, national) and
+    Ganesh Chaturthi (14 September, Maharashtra and Karnataka only)."""
+    wh = loaded_template[0]["warehouse"]
+    assert scalar(wh, "SELECT is_working_day FROM dim_date WHERE full_date = '2026-09-04'") is False
+    assert scalar(wh, "SELECT is_working_day FROM dim_date WHERE full_date = '2026-09-14'") is True
+    assert rows(wh, "SELECT state FROM dim_holiday WHERE full_date = '2026-09-14' ORDER BY state") == [
+        ("Karnataka",), ("Maharashtra",)]
+    # Recomputed day by day from the calendar: each decided application's working days.
+    wrong = scalar(wh, """
+        SELECT count(*) FROM fact_service_applications f
+        JOIN dim_citizen c USING (citizen_key)
+        CROSS JOIN LATERAL (
+            SELECT count(*) AS n FROM dim_date d
+            WHERE d.full_date > (f.submitted_at AT TIME ZONE 'Asia/Kolkata')::date
+              AND d.full_date <= (f.decided_at AT TIME ZONE 'Asia/Kolkata')::date
+              AND d.is_working_day
+              AND NOT EXISTS (SELECT 1 FROM dim_holiday h WHERE h.date_key = d.date_key AND h.state = c.state)) w
+        WHERE f.decided_at IS NOT NULL AND f.processing_working_days IS DISTINCT FROM w.n""")
+    assert wrong == 0
+    assert scalar(wh, "SELECT count(*) FROM fact_service_applications WHERE decided_at IS NULL "
+                      "AND processing_working_days IS NOT NULL") == 0
+    # The state holiday counts where it is observed and only there: both cases occur.
+    spans = ("FROM fact_service_applications f JOIN dim_citizen c USING (citizen_key) "
+             "WHERE f.submitted_date_key < 20260914 AND f.decided_date_key = 20260914 AND c.state {} "
+             "AND f.processing_working_days < (SELECT count(*) FROM dim_date d WHERE d.is_working_day "
+             "AND d.date_key > f.submitted_date_key AND d.date_key <= f.decided_date_key)")
+    assert scalar(wh, "SELECT count(*) " + spans.format("IN ('Maharashtra', 'Karnataka')")) > 0
+    assert scalar(wh, "SELECT count(*) " + spans.format("NOT IN ('Maharashtra', 'Karnataka')")) == 0
 
 
 def test_rematerializing_changes_nothing(loaded):
@@ -195,7 +247,8 @@ def test_every_loaded_row_carries_its_successful_batch(loaded_template):
     for table in (*FACTS, *DIMENSIONS):
         assert scalar(wh, f"SELECT count(*) FROM {table}") > 1, table  # more than the unknown member
         key = {"dim_date": "date_key"}.get(table)
-        unknown = f" AND {key or table.replace('dim_', '') + '_key'} <> -1" if table.startswith("dim_") else ""
+        has_unknown = table.startswith("dim_") and table != "dim_holiday"  # a holiday list has no unknown member
+        unknown = f" AND {key or table.replace('dim_', '') + '_key'} <> -1" if has_unknown else ""
         assert scalar(wh, f"""SELECT count(*) FROM {table} t LEFT JOIN etl_batches b ON b.batch_id = t.etl_batch_id
                               WHERE (b.status IS DISTINCT FROM 'success'){unknown}""") == 0, table
 

@@ -19,7 +19,7 @@ def test_observing_the_portals_records_row_counts_and_latest_updates(seeded_temp
             for e in result.all_events if e.event_type_value == "ASSET_OBSERVATION"
         }
     assert set(observed) == {
-        "smart_citizen/citizens", "smart_citizen/schemes", "smart_citizen/service_applications",
+        "smart_citizen/citizens", "smart_citizen/schemes", "smart_citizen/service_applications", "smart_citizen/payments",
         "smart_dept/departments", "smart_dept/processing_actions", "smart_aiml/ml_use_cases", "smart_aiml/ml_models",
         "smart_aiml/predictions",
     }
