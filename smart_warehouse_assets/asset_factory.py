@@ -115,6 +115,8 @@ def warehouse_asset(
         try:
             days = day_range(context, key) if partitioned and context.has_partition_key_range else None
             loaded = load(context, days) if key in context.selected_asset_keys else None
+            if loaded is not None and loaded.batch.judged is not None:  # a row-level merge: the days it touched
+                days = loaded.batch.judged
             scope = CheckScope(
                 warehouse=context.resources.warehouse,
                 portals={p: getattr(context.resources, f"{p}_db") for p in portals},

@@ -27,14 +27,17 @@ DEPARTMENT = ("dim_department", "department_key")
 DAY = sql.SQL("to_date({}::text, 'YYYYMMDD')")
 
 
-def day_filter(date_key: str, scope: CheckScope) -> tuple[sql.Composable, dict]:
-    """WHERE fragment limiting t.<date_key> to the days judged (all days when None)."""
+def day_filter(date_key: str, scope: CheckScope, alias: str = "t") -> tuple[sql.Composable, dict]:
+    """WHERE fragment limiting <alias>.<date_key> to the days judged (all days when None;
+    exactly the days a row-level merge touched when the range names them)."""
     if scope.days is None:
         return sql.SQL("true"), {}
-    return (
-        sql.SQL("t.{} BETWEEN %(first_key)s AND %(last_key)s").format(Ident(date_key)),
-        {"first_key": scope.days.first_key, "last_key": scope.days.last_key},
-    )
+    params = {"first_key": scope.days.first_key, "last_key": scope.days.last_key}
+    where = sql.SQL("{}.{} BETWEEN %(first_key)s AND %(last_key)s").format(Ident(alias), Ident(date_key))
+    if scope.days.selective:
+        where = sql.SQL("{} AND {}.{} = ANY(%(day_keys)s)").format(where, Ident(alias), Ident(date_key))
+        params["day_keys"] = scope.days.day_keys()
+    return where, params
 
 
 def per_day(scope: CheckScope, found: Iterable[tuple], expected: str, passes, severity=lambda v: ERROR,
@@ -143,6 +146,9 @@ def quarantine_rate(staging_table: str, source_database: str, source_table: str,
             if scope.days:
                 limit = sql.SQL("partition_date BETWEEN %(first)s AND %(last)s")
                 params |= {"first": scope.days.first, "last": scope.days.last}
+                if scope.days.selective:
+                    limit = sql.SQL("partition_date = ANY(%(only)s)")
+                    params["only"] = scope.days.days()
             query = sql.SQL(
                 "SELECT day, round(rejected::numeric / greatest(rejected + staged, %(min_rows)s), 5), samples FROM ("
                 " SELECT coalesce(r.day, s.day) AS day, coalesce(r.n, 0) AS rejected, coalesce(s.n, 0) AS staged,"

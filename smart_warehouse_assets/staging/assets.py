@@ -14,7 +14,8 @@ from smart_warehouse_assets.partition_metadata import count_days
 from smart_warehouse_assets.partitions import day_range
 from smart_warehouse_assets.quality import suite
 from smart_warehouse_assets.sources.registry import STAGED, PortalTable, lookup_entry
-from smart_warehouse_assets.staging.extract import extract
+from smart_warehouse_assets.merge import judged_days, merge_window
+from smart_warehouse_assets.staging.extract import extract, extract_changes
 
 
 def _build(entry: PortalTable) -> dg.AssetsDefinition:
@@ -26,14 +27,20 @@ def _build(entry: PortalTable) -> dg.AssetsDefinition:
     def load(context: dg.AssetExecutionContext, days):
         warehouse = context.resources.warehouse
         sources = {p: getattr(context.resources, f"{p}_db") for p in portals}
+        window = merge_window(context, entry) if days else None  # a change-driven run merges by key
         with open_batch(context, warehouse, days) as batch:
-            extract(entry, sources, warehouse, batch, days, context.asset_key.to_user_string())
+            if window is not None:
+                batch.merged_days = extract_changes(entry, sources, warehouse, batch, window,
+                                                    context.asset_key.to_user_string())
+                batch.judged = judged_days(context, context.asset_key, batch.merged_days)
+            else:
+                extract(entry, sources, warehouse, batch, days, context.asset_key.to_user_string())
         table = sql.SQL("staging.{}").format(sql.Identifier(spec.staging_table))
         with warehouse.connect() as conn:
             total = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(table)).fetchone()[0]
             if days:
-                count_days(conn, table, "partition_date", day_range(context), batch.batch_id, batch.per_day,
-                           date_key=False)
+                count_days(conn, table, "partition_date", batch.judged or day_range(context), batch.batch_id,
+                           batch.per_day, date_key=False)
         context.log.info(
             f"{entry.table} {days.label if days else '(full)'}: extracted {batch.rows_extracted}, "
             f"staged {batch.rows_loaded}, quarantined {batch.rows_rejected}"
