@@ -87,6 +87,20 @@ def test_a_change_driven_run_merges_only_the_changed_rows_and_equals_a_rebuild(s
     with dg.DagsterInstance.ephemeral() as instance:
         request = evaluate_sensor(refresh_changed_partitions, urls, instance)
         assert isinstance(request, dg.RunRequest), request
+
+        # A fact merge that fails leaves the fact whole and its queue for the next run.
+        facts_before = contents(wh, "fact_service_applications")
+        with psycopg.connect(wh) as conn:
+            conn.execute("ALTER TABLE fact_service_applications ADD CONSTRAINT refuse_moved "
+                         f"CHECK (application_id <> '{changed['moved']}') NOT VALID")
+        failed = execute_request(urls, request, instance, raise_on_error=False, retries=False)
+        assert not failed.success
+        assert contents(wh, "fact_service_applications") == facts_before
+        assert str(changed["moved"]) in {k for (k,) in rows(
+            wh, "SELECT merge_key FROM staging.pending_merge WHERE asset_key = 'fact_service_applications'")}
+        with psycopg.connect(wh) as conn:
+            conn.execute("ALTER TABLE fact_service_applications DROP CONSTRAINT refuse_moved")
+
         result = execute_request(urls, request, instance)
         assert result.success  # every check, the reconciliation of each touched day included
         batches = _batches(wh, result.run_id)
