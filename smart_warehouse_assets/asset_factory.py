@@ -115,13 +115,15 @@ def warehouse_asset(
         try:
             days = day_range(context, key) if partitioned and context.has_partition_key_range else None
             loaded = load(context, days) if key in context.selected_asset_keys else None
-            if loaded is not None and loaded.batch.judged is not None:  # a row-level merge: the days it touched
+            merged = loaded is not None and loaded.batch.judged is not None  # a row-level merge (merge.py)
+            if merged:  # judged on the days it touched, its row checks on its rows
                 days = loaded.batch.judged
             scope = CheckScope(
                 warehouse=context.resources.warehouse,
                 portals={p: getattr(context.resources, f"{p}_db") for p in portals},
                 days=days,
                 thresholds=context.resources.quality,
+                rows_of_batch=loaded.batch.batch_id if merged else None,
             )
             verdicts = judge(context, checks, scope, key, loaded.batch.batch_id if loaded else None)
             if loaded is not None:

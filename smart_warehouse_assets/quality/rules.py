@@ -68,6 +68,9 @@ def count_offending(name: str, description: str, table: str, date_key: str, offe
 
     def evaluate(scope: CheckScope) -> list[Observation]:
         where, params = day_filter(date_key, scope)
+        if scope.rows_of_batch is not None:  # a merge: the rows it wrote (the batch's index finds them)
+            where = sql.SQL("{} AND t.etl_batch_id = %(rows_of_batch)s").format(where)
+            params["rows_of_batch"] = scope.rows_of_batch
         query = sql.SQL(
             "SELECT {day}, count(*), (array_agg({sample} ORDER BY {sample}))[1:5] FROM public.{table} t {joins} "
             "WHERE {where} AND ({offending}) GROUP BY 1"
