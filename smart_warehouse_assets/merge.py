@@ -6,7 +6,9 @@ whose registry entry queues its changes and the assets that declare a :class:`Me
 
 1. **staging** (``staging/extract.py``, ``extract_changes``) lands only the source rows
    whose ``updated_at`` lies in the run's watermark window, plus the rows whose look-up
-   row changed in its own window (a prediction shows its application's status). In one
+   row changed in its own window (a prediction shows its application's status, an action
+   its application's submission time) and the rows sharing ``Staging.changes_with`` with a
+   changed row (an action's minutes count from its application's previous action). In one
    transaction it deletes those keys from staging and from the quarantine, inserts them
    as they now stand (a row deleted or gone out of scope at the source is simply not
    inserted again) and queues the keys for each asset of ``Staging.queue_for``;
@@ -27,7 +29,8 @@ The queue (``staging.pending_merge``) is taken inside the consumer's load transa
 failure rolls the taking back, so the keys wait for the next run (or a re-execution,
 which carries the same window); a re-run finds nothing left and writes nothing, so the
 merge is idempotent. Checks and each day's metadata follow the days touched
-(``partitions.DayRange.only``, see :func:`judged_days`), so they do not re-read history.
+(``partitions.DayRange.only``, see :func:`judged_days`), not the span between them; checks
+of single rows read only the rows the merge wrote (``CheckScope.rows_of_batch``).
 
 To use it for another accumulating fact: add the fact to ``Staging.queue_for`` of its
 registry entry, and give its ``DailyLoad`` ``merge=Merge(<natural key>, <its SQL type>)``
