@@ -43,26 +43,37 @@ class DayFigures:
 
 _DAY_COUNTS = """
 SELECT {day}, count(*), count(*) FILTER (WHERE etl_batch_id = %(batch)s)
-FROM {table} WHERE {column} BETWEEN %(first)s AND %(last)s AND {only} GROUP BY 1
+FROM {table} WHERE {column} BETWEEN %(first)s AND %(last)s GROUP BY 1
+"""
+# A merge's days: every day's rows (the day's index can answer alone), and the rows the batch
+# wrote on the days it touched only (the batch's index finds them).
+_DAY_TOTALS = "SELECT {day}, count(*) FROM {table} WHERE {column} BETWEEN %(first)s AND %(last)s GROUP BY 1"
+_DAY_WRITTEN = """
+SELECT {day}, count(*) FROM {table} WHERE etl_batch_id = %(batch)s AND {column} = ANY(%(only)s) GROUP BY 1
 """
 
 
 def count_days(conn: psycopg.Connection, table: sql.Composable, column: str, run_days: DayRange,
-               batch_id: int, per_day: dict[date, DayFigures], *, date_key: bool) -> None:
+               batch_id: int, per_day: dict[date, DayFigures], *, date_key: bool,
+               written: DayRange | None = None) -> None:
     """Fill in, per day of the run's range, the rows ``table`` holds and the rows the batch
-    wrote. ``column`` holds the day as a date, or as a YYYYMMDD integer when ``date_key``."""
+    wrote (on the days of ``written`` only, when a merge names them). ``column`` holds the
+    day as a date, or as a YYYYMMDD integer when ``date_key``."""
     ident = sql.Identifier(column)
     day = sql.SQL("to_date({}::text, 'YYYYMMDD')").format(ident) if date_key else ident
     first, last = (run_days.first_key, run_days.last_key) if date_key else (run_days.first, run_days.last)
     params = {"batch": batch_id, "first": first, "last": last}
-    only = sql.SQL("true")
-    if run_days.selective:  # a merge's scattered days: those, not the span between them
-        only = sql.SQL("{} = ANY(%(only)s)").format(ident)
-        params["only"] = run_days.day_keys() if date_key else run_days.days()
-    query = sql.SQL(_DAY_COUNTS).format(day=day, table=table, column=ident, only=only)
-    for d, total, written in conn.execute(query, params):
-        figures = per_day.setdefault(d, DayFigures())
-        figures.in_partition, figures.loaded = total, written
+    names = {"day": day, "table": table, "column": ident}
+    if written is None or not written.selective:
+        for d, total, loaded in conn.execute(sql.SQL(_DAY_COUNTS).format(**names), params):
+            figures = per_day.setdefault(d, DayFigures())
+            figures.in_partition, figures.loaded = total, loaded
+        return
+    for d, total in conn.execute(sql.SQL(_DAY_TOTALS).format(**names), params):
+        per_day.setdefault(d, DayFigures()).in_partition = total
+    params["only"] = written.day_keys() if date_key else written.days()
+    for d, loaded in conn.execute(sql.SQL(_DAY_WRITTEN).format(**names), params):
+        per_day.setdefault(d, DayFigures()).loaded = loaded
 
 
 def _verdicts_by_day(verdicts: Sequence[tuple[Check, list[Observation]]]) -> dict[date | None, list[str]]:

@@ -135,7 +135,8 @@ def count_rows(load: DailyLoad, warehouse: PostgresResource, batch: Batch, run_d
     """Rows in the whole table; each day of the run's range gets its own counts on ``batch``."""
     table = sql.SQL("public.{}").format(sql.Identifier(load.table))
     with warehouse.connect() as conn:
-        count_days(conn, table, load.date_key, run_days, batch.batch_id, batch.per_day, date_key=True)
+        count_days(conn, table, load.date_key, run_days, batch.batch_id, batch.per_day, date_key=True,
+                   written=batch.judged)
         return conn.execute(sql.SQL("SELECT count(*) FROM {}").format(table)).fetchone()[0]
 
 
@@ -155,7 +156,7 @@ def daily_asset(
                 batch.judged = judged_days(context, context.asset_key, batch.merged_days)
             else:
                 replace_days(load, warehouse, batch, days)
-        total = count_rows(load, warehouse, batch, batch.judged or day_range(context))
+        total = count_rows(load, warehouse, batch, day_range(context))
         context.log.info(f"{load.table} {days.label}: {batch.rows_loaded} rows from {batch.rows_extracted} inputs")
         # The batch's counts go on each day's own event (partition_metadata), not on the range.
         return LoadResult(batch, {"dagster/row_count": total, "dagster/column_lineage": load.column_lineage()})

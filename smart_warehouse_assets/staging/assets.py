@@ -39,8 +39,8 @@ def _build(entry: PortalTable) -> dg.AssetsDefinition:
         with warehouse.connect() as conn:
             total = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(table)).fetchone()[0]
             if days:
-                count_days(conn, table, "partition_date", batch.judged or day_range(context), batch.batch_id,
-                           batch.per_day, date_key=False)
+                count_days(conn, table, "partition_date", day_range(context), batch.batch_id, batch.per_day,
+                           date_key=False, written=batch.judged)
         context.log.info(
             f"{entry.table} {days.label if days else '(full)'}: extracted {batch.rows_extracted}, "
             f"staged {batch.rows_loaded}, quarantined {batch.rows_rejected}"

@@ -142,6 +142,11 @@ def test_a_change_driven_run_merges_only_the_changed_rows_and_equals_a_rebuild(s
         assert {changed["old"], changed["moved_to"], SIMULATED_DAY} <= merged_days
         untouched = [m for (a, _), m in events.items() if a == "fact_service_applications" and not m["merged"]]
         assert all(m["rows_loaded"] == 0 for m in untouched)
+        counted = dict(rows(wh, "SELECT to_date(submitted_date_key::text, 'YYYYMMDD'), count(*) "
+                                "FROM fact_service_applications GROUP BY 1"))
+        for (asset, key), meta in events.items():  # every day's count is true, touched or not
+            if asset == "fact_service_applications":
+                assert meta["dagster/partition_row_count"] == counted.get(date.fromisoformat(key), 0), key
         # The checks judged the touched days, not the span between them.
         judged = {k for (k,) in rows(wh, "SELECT DISTINCT partition_key FROM etl_data_quality WHERE run_id = %s "
                                          "AND asset_key = 'fact_service_applications' AND check_name = "
