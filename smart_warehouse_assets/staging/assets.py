@@ -10,11 +10,11 @@ from psycopg import sql
 from smart_warehouse_assets.asset_factory import LoadResult, warehouse_asset
 from smart_warehouse_assets.batches import open_batch
 from smart_warehouse_assets.catalog import table_metadata
+from smart_warehouse_assets.merge import judged_days, merge_window
 from smart_warehouse_assets.partition_metadata import count_days
 from smart_warehouse_assets.partitions import day_range
 from smart_warehouse_assets.quality import suite
 from smart_warehouse_assets.sources.registry import STAGED, PortalTable, lookup_entry
-from smart_warehouse_assets.merge import judged_days, merge_window
 from smart_warehouse_assets.staging.extract import extract, extract_changes
 
 

@@ -16,16 +16,15 @@ and queues them for the fact.
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import psycopg
 from psycopg import sql
 
 from smart_warehouse_assets.batches import Batch, lock_asset
-from smart_warehouse_assets.partition_metadata import DayFigures
-from datetime import date
-
 from smart_warehouse_assets.merge import queue
 from smart_warehouse_assets.operations.changes import Window
+from smart_warehouse_assets.partition_metadata import DayFigures
 from smart_warehouse_assets.partitions import DayRange
 from smart_warehouse_assets.resources import PostgresResource, copy_between
 from smart_warehouse_assets.sources.registry import Lookup, PortalTable, lookup_entry
