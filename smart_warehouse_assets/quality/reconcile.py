@@ -31,13 +31,13 @@ WHERE {grain} GROUP BY 1
 """
 _LOADED = """
 SELECT to_date({dk}::text, 'YYYYMMDD'), count(*), coalesce(sum({amount}), 0)
-FROM public.{fact} WHERE {dk} BETWEEN %(first_key)s AND %(last_key)s AND {dk} = ANY(%(day_keys)s) GROUP BY 1
+FROM public.{fact} WHERE {dk} BETWEEN %(first_key)s AND %(last_key)s AND {only_keys} GROUP BY 1
 """
 _QUARANTINED = """
 SELECT partition_date, count(*), coalesce(sum((payload ->> {amount_name})::numeric), 0)
 FROM staging.rejected_rows
 WHERE source_database = %(db)s AND source_table = %(src)s AND partition_date BETWEEN %(first)s AND %(last)s
-  AND partition_date = ANY(%(days)s)
+  AND {only_days}
 GROUP BY 1
 """
 _SOURCE_KEYS = """
@@ -70,10 +70,14 @@ def reconciliation_check(entry: PortalTable) -> Check:
             span = {"first": days.first, "last": days.last, "first_key": days.first_key,
                     "last_key": days.last_key, "db": entry.source_database, "src": entry.table,
                     "days": days.days(), "day_keys": days.day_keys()}
+            # A merge's scattered days: those, not the span between them.
+            only_keys = sql.SQL("{} = ANY(%(day_keys)s)").format(sql.Identifier(r.date_key)) \
+                if days.selective else sql.SQL("true")
+            only_days = sql.SQL("partition_date = ANY(%(days)s)") if days.selective else sql.SQL("true")
             loaded = {d: (n, s) for d, n, s in wh.execute(sql.SQL(_LOADED).format(
-                dk=sql.Identifier(r.date_key), amount=amount, fact=sql.Identifier(r.fact)), span)}
+                dk=sql.Identifier(r.date_key), amount=amount, fact=sql.Identifier(r.fact), only_keys=only_keys), span)}
             rejected = {d: (n, s) for d, n, s in wh.execute(sql.SQL(_QUARANTINED).format(
-                amount_name=sql.Literal(r.amount or "-")), span)}
+                amount_name=sql.Literal(r.amount or "-"), only_days=only_days), span)}
         starts, ends = days.windows()
         with scope.portals[entry.portal].connect() as src:
             source = {d: (n, s) for d, n, s in src.execute(sql.SQL(_SOURCE_DAYS if days.selective else _SOURCE).format(
