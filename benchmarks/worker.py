@@ -221,14 +221,16 @@ def increment(scale: float, prefix: str, nights: int = 1) -> dict:
                                      "WHERE run_id = %s AND asset_key LIKE 'staging/%%' ORDER BY asset_key",
                                      (result.run_id,)).fetchall()
             runs.append({"day": day.isoformat(), "seconds": seconds, "rows": sum(n or 0 for *_, n in batches),
-                         "reloaded": {a: span for a, span, _ in batches if span is not None}})
+                         "spans": {a: span for a, span, _ in batches if span is not None}})
     median = workbench.median_run(runs)
-    spans = "; ".join(f"{a.split('/')[1]} {d}" for a, d in median["reloaded"].items())
+    spans = "; ".join(f"{a.split('/')[1]} {d}" for a, d in median["spans"].items())
     return {"stage": "increment", "rows": median["rows"], "seconds": median["seconds"],
             "runs_seconds": [round(r["seconds"], 2) for r in runs],
             "seconds_spread": round(statistics.pstdev(r["seconds"] for r in runs), 2),
             "reused_cli_load": reused,
-            "detail": f"nightly run for {median['day']} (median of {len(runs)} nights); reloaded {spans}"}
+            "detail": f"nightly run for {median['day']} (median of {len(runs)} nights); "
+                      f"rows = the staging rows read (a change-driven run merges the changed rows within each "
+                      f"source's span: {spans})"}
 
 
 # ------------------------------------------------------------------ change data capture

@@ -132,11 +132,15 @@ def warehouse_asset(
             if key in context.selected_asset_keys:
                 extra = {"portals": {p: given[portal_key(p)] for p in reads}} if reads else {}
                 loaded = load(context, days, warehouse=warehouse, **extra, **{name: given[name] for name in own})
+            merged = loaded is not None and loaded.batch.judged is not None  # a row-level merge (merge.py)
+            if merged:  # judged on the days it touched, its row checks on its rows
+                days = loaded.batch.judged
             scope = CheckScope(
                 warehouse=warehouse,
                 portals={p: given[portal_key(p)] for p in portals},
                 days=days,
                 thresholds=given["quality"],
+                rows_of_batch=loaded.batch.batch_id if merged else None,
             )
             verdicts = judge(context, checks, scope, key, loaded.batch.batch_id if loaded else None)
             if loaded is not None:

@@ -50,6 +50,10 @@ class Batch:
     extra: dict = field(default_factory=dict)
     # Partitioned loads: each day's figures, for that day's page in the UI (partition_metadata).
     per_day: dict[date, DayFigures] = field(default_factory=dict)
+    # A row-level merge (merge.py): every day its rows entered or left, and the days its
+    # checks and counts judge (None: the load replaced its range of days).
+    merged_days: set[date] | None = None
+    judged: DayRange | None = None
 
     def succeed(self, conn: psycopg.Connection) -> None:
         """Mark the batch successful inside the caller's load transaction."""

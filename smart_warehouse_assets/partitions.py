@@ -52,10 +52,33 @@ daily_partitions = dg.DailyPartitionsDefinition(start_date=default_start(), time
 
 @dataclass(frozen=True)
 class DayRange:
-    """The IST days a run covers: [start, end) as instants, first..last as dates."""
+    """The IST days a run covers: [start, end) as instants, first..last as dates.
+
+    ``only``, when set, names the days that count inside first..last (a row-level merge
+    touches scattered days: its checks and counts read those days, not the span between).
+    """
 
     first: date
     last: date
+    only: frozenset[date] | None = None
+
+    @classmethod
+    def of(cls, days: Iterable[date], fallback: date) -> DayRange:
+        """Exactly ``days`` (possibly none: then first = last = ``fallback`` and days() is empty)."""
+        chosen = frozenset(days)
+        return cls(min(chosen, default=fallback), max(chosen, default=fallback), chosen)
+
+    @property
+    def selective(self) -> bool:
+        return self.only is not None
+
+    def day_keys(self) -> list[int]:
+        return [int(d.strftime("%Y%m%d")) for d in self.days()]
+
+    def windows(self) -> tuple[list[datetime], list[datetime]]:
+        """Starts and ends of each day (IST), for a join against an indexed event time."""
+        days = self.days()
+        return ([DayRange(d, d).start for d in days], [DayRange(d, d).end for d in days])
 
     @property
     def start(self) -> datetime:
@@ -75,9 +98,13 @@ class DayRange:
 
     @property
     def label(self) -> str:
+        if self.only is not None:
+            return compress(self.only) or "none"
         return self.first.isoformat() if self.first == self.last else f"{self.first}...{self.last}"
 
     def days(self) -> list[date]:
+        if self.only is not None:
+            return sorted(self.only)
         return [self.first + timedelta(days=i) for i in range((self.last - self.first).days + 1)]
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from smart_warehouse_assets.facts.keys import DATE_KEY, version_join
 from smart_warehouse_assets.facts.load import DailyLoad, daily_asset
+from smart_warehouse_assets.merge import Merge
 from smart_warehouse_assets.quality.reconcile import reconciliation_check
 from smart_warehouse_assets.quality.rules import (
     DATE,
@@ -26,6 +27,7 @@ FACT_APPLICATION_PROCESSING = DailyLoad(
     table="fact_application_processing",
     date_key="action_date_key",
     natural_key="action_id",
+    merge=Merge("action_id", "uuid"),  # a change-driven run merges the changed actions
     source_days="SELECT partition_date, count(*) FROM staging.processing_actions "
                 "WHERE partition_date BETWEEN %(first)s AND %(last)s GROUP BY 1",
     select=f"""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from smart_warehouse_assets.facts.keys import DATE_KEY, version_join
 from smart_warehouse_assets.facts.load import DailyLoad, daily_asset
+from smart_warehouse_assets.merge import Merge
 from smart_warehouse_assets.quality.reconcile import reconciliation_check
 from smart_warehouse_assets.quality.rules import (
     CITIZEN,
@@ -35,6 +36,7 @@ FACT_ELIGIBILITY_SCORING = DailyLoad(
     table="fact_eligibility_scoring",
     date_key="prediction_date_key",
     natural_key="prediction_id",
+    merge=Merge("prediction_id", "uuid"),  # a change-driven run merges the changed predictions
     source_days="SELECT partition_date, count(*) FROM staging.predictions "
                 "WHERE partition_date BETWEEN %(first)s AND %(last)s AND use_case_code = 'ELIGIBILITY_SCORING' GROUP BY 1",
     select=f"""

@@ -3,11 +3,14 @@
 Delete the days, insert them again from staging with every key resolved in the database,
 mark the batch successful, commit: a re-run or an overlapping backfill gives the same rows,
 and a failure leaves the previous rows whole.
+
+A load that declares ``merge`` (merge.py) writes, in a change-driven run, only the rows
+whose keys were queued for it (:func:`merge_rows`), in one transaction as well.
 """
 
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 import dagster as dg
 from psycopg import sql
@@ -15,9 +18,12 @@ from psycopg import sql
 from smart_warehouse_assets.asset_factory import LoadResult, warehouse_asset
 from smart_warehouse_assets.batches import Batch, lock_asset, open_batch
 from smart_warehouse_assets.catalog import table_metadata
+from smart_warehouse_assets.merge import Merge, judged_days, merge_window, take
+from smart_warehouse_assets.merge import queue as queue_for
 from smart_warehouse_assets.partition_metadata import DayFigures, count_days
 from smart_warehouse_assets.partitions import DayRange, day_range
 from smart_warehouse_assets.resources import PostgresResource
+from smart_warehouse_assets.sources import registry
 
 
 @dataclass(frozen=True)
@@ -31,6 +37,8 @@ class DailyLoad:
     # A natural key: a row that moved to a day outside the range (its event time was
     # corrected in the portal) is taken over rather than duplicated.
     natural_key: str | None = None
+    # How a change-driven run merges it row by row instead of reloading days (merge.py).
+    merge: Merge | None = None
 
     def column_lineage(self) -> dg.TableColumnLineage:
         return dg.TableColumnLineage(
@@ -74,11 +82,61 @@ def replace_days(load: DailyLoad, warehouse: PostgresResource, batch: Batch, day
         batch.succeed(conn)
 
 
+# Every row of the whole table: the merge narrows the select to the queued keys instead.
+_ALL_DAYS = {"first": date.min, "last": date.max, "first_key": 0, "last_key": 99_999_999}
+_MOVED = "CREATE TEMP TABLE moved (removed boolean, k text, dk integer, feeds text[]) ON COMMIT DROP"
+_MERGE_DELETE = """
+WITH gone AS (DELETE FROM public.{target} t WHERE t.{key} IN (SELECT k FROM merging)
+              RETURNING t.{key}::text, t.{dk}, ARRAY[{feeds}]::text[])
+INSERT INTO moved SELECT true, * FROM gone
+"""
+_MERGE_INSERT = """
+WITH put AS (INSERT INTO public.{target} ({cols}, etl_batch_id)
+             SELECT s.*, %(batch)s FROM ({select}) s ({cols}) WHERE s.{key} IN (SELECT k FROM merging)
+             RETURNING {key}::text, {dk}, ARRAY[{feeds}]::text[])
+INSERT INTO moved SELECT false, * FROM put
+"""
+# Per day: rows written there, and rows that were there and are no more.
+_MERGED_DAYS = """
+SELECT to_date(m.dk::text, 'YYYYMMDD'), count(*) FILTER (WHERE NOT m.removed),
+       count(*) FILTER (WHERE m.removed AND NOT EXISTS (
+           SELECT 1 FROM moved w WHERE NOT w.removed AND w.k = m.k AND w.dk = m.dk))
+FROM moved m WHERE m.dk > 0 GROUP BY 1
+"""
+
+
+def merge_rows(load: DailyLoad, warehouse: PostgresResource, batch: Batch) -> set[date]:
+    """Take the keys queued for the table, delete its rows with those keys and insert them
+    again from the select, queue what ``feeds`` names downstream; one transaction. Returns
+    every day a row entered or left."""
+    m = load.merge
+    names = {"target": sql.Identifier(load.table), "key": sql.Identifier(m.key), "dk": sql.Identifier(load.date_key),
+             "feeds": sql.SQL(", ").join(sql.SQL("{}::text").format(sql.Identifier(c)) for _, c in m.feeds)
+             if m.feeds else sql.SQL("")}
+    touched: set[date] = set()
+    with warehouse.transaction() as conn:
+        lock_asset(conn, load.table)
+        batch.rows_extracted = take(conn, load.table, m.key_type)
+        conn.execute(_MOVED)
+        conn.execute(sql.SQL(_MERGE_DELETE).format(**names))
+        insert = sql.SQL(_MERGE_INSERT).format(
+            cols=sql.SQL(", ").join(map(sql.Identifier, load.columns)), select=sql.SQL(load.select), **names)
+        batch.rows_loaded = conn.execute(insert, _ALL_DAYS | {"batch": batch.batch_id}).rowcount
+        for day, written, left in conn.execute(_MERGED_DAYS).fetchall():
+            batch.per_day[day] = DayFigures(extracted=written, left=left)
+            touched.add(day)
+        for i, (asset, _) in enumerate(m.feeds, start=1):
+            queue_for(conn, asset, sql.SQL("SELECT feeds[{}] FROM moved").format(sql.Literal(i)), batch.batch_id)
+        batch.succeed(conn)
+    return touched
+
+
 def count_rows(load: DailyLoad, warehouse: PostgresResource, batch: Batch, run_days: DayRange) -> int:
     """Rows in the whole table; each day of the run's range gets its own counts on ``batch``."""
     table = sql.SQL("public.{}").format(sql.Identifier(load.table))
     with warehouse.connect() as conn:
-        count_days(conn, table, load.date_key, run_days, batch.batch_id, batch.per_day, date_key=True)
+        count_days(conn, table, load.date_key, run_days, batch.batch_id, batch.per_day, date_key=True,
+                   written=batch.judged)
         return conn.execute(sql.SQL("SELECT count(*) FROM {}").format(table)).fetchone()[0]
 
 
@@ -90,8 +148,13 @@ def daily_asset(
     def run(context: dg.AssetExecutionContext, days: DayRange | None, *, warehouse: PostgresResource):
         if days is None:
             raise dg.Failure(f"{load.table} is partitioned by day: give a partition or a range of days")
+        merging = load.merge is not None and merge_window(context, registry.feeding(load.table)) is not None
         with open_batch(context, warehouse, days) as batch:
-            replace_days(load, warehouse, batch, days)
+            if merging:
+                batch.merged_days = merge_rows(load, warehouse, batch)
+                batch.judged = judged_days(context, context.asset_key, batch.merged_days)
+            else:
+                replace_days(load, warehouse, batch, days)
         total = count_rows(load, warehouse, batch, day_range(context))
         context.log.info(f"{load.table} {days.label}: {batch.rows_loaded} rows from {batch.rows_extracted} inputs")
         # The batch's counts go on each day's own event (partition_metadata), not on the range.

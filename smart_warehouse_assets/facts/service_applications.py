@@ -12,6 +12,7 @@ from psycopg import sql
 from smart_warehouse_assets.quality.contract import APPLICATION_STATUSES
 from smart_warehouse_assets.facts.keys import DATE_KEY, version_join
 from smart_warehouse_assets.facts.load import DailyLoad, daily_asset
+from smart_warehouse_assets.merge import Merge
 from smart_warehouse_assets.quality.reconcile import reconciliation_check
 from smart_warehouse_assets.quality.rules import (
     CITIZEN,
@@ -45,6 +46,9 @@ FACT_SERVICE_APPLICATIONS = DailyLoad(
     table="fact_service_applications",
     date_key="submitted_date_key",
     natural_key="application_id",
+    # A change-driven run merges the changed applications, and queues their days (old and new)
+    # for the aggregate.
+    merge=Merge("application_id", "uuid", feeds=(("agg_daily_applications", "submitted_date_key"),)),
     source_days="SELECT partition_date, count(*) FROM staging.service_applications "
                 "WHERE partition_date BETWEEN %(first)s AND %(last)s GROUP BY 1",
     select=f"""

@@ -1,7 +1,10 @@
 """Which partitions went stale: the IST days whose source rows changed inside a watermark window.
 
 Decisions arrive weeks after submission, so an old submission day changes when one of its
-applications is decided or paid; a prediction day changes when its application is decided. The
+applications is decided or paid; a prediction or action day changes when its application
+changes (the rows look their application up). The days name the run's range and what its
+checks judge; the facts fed by a change-driven run merge their changed rows (merge.py) rather
+than reload those days. The
 watermark is per source table and in the source's own clock (its max ``updated_at``), so
 clock skew between servers cannot hide a change.
 
@@ -32,9 +35,7 @@ from psycopg import sql
 from smart_warehouse_assets.partitions import CHANGED_DAYS_TAG, compress, daily_partitions, parse_day
 from smart_warehouse_assets.resources import PostgresResource
 from smart_warehouse_assets.settings import DATABASES
-from smart_warehouse_assets.sources.registry import PAYMENTS
-from smart_warehouse_assets.sources.registry import PREDICTIONS as PREDICTION_SOURCE
-from smart_warehouse_assets.sources.registry import REGISTRY, SERVICE_APPLICATIONS, PortalTable, lookup_entry
+from smart_warehouse_assets.sources.registry import PAYMENTS, REGISTRY, SERVICE_APPLICATIONS, PortalTable, lookup_entry
 
 SETTLE = timedelta(minutes=1)
 WINDOW_TAG = "smart/watermark_window"
@@ -47,7 +48,7 @@ RANGE_END_TAG = "dagster/asset_partition_range_end"
 # The registry's tables that feed warehouse assets (ml_use_cases is only joined to ml_models:
 # the nightly load rebuilds dim_model anyway).
 SOURCES: tuple[PortalTable, ...] = tuple(e for e in REGISTRY if e.assets)
-APPLICATIONS, PREDICTIONS = SERVICE_APPLICATIONS, PREDICTION_SOURCE
+APPLICATIONS = SERVICE_APPLICATIONS
 SOURCE_BY_NAME = {s.name: s for s in SOURCES}
 
 # Every warehouse asset a load can materialize, split by partitioning. dim_date and dim_holiday are a
@@ -74,11 +75,12 @@ _CHANGED_APPLICATIONS = """
 SELECT application_id FROM public.service_applications
 WHERE updated_at > %(since)s AND updated_at <= %(until)s
 """
-# A prediction's fact row shows its application's outcome: deciding an application changes
-# the prediction's day although the prediction row itself did not change.
-_PREDICTION_DAYS_OF = """
-SELECT DISTINCT (predicted_at AT TIME ZONE 'Asia/Kolkata')::date
-FROM public.predictions t WHERE application_id = ANY(%(apps)s) AND {feeds}
+# A row that looks its application up shows what it found: deciding an application changes a
+# prediction's day (its outcome), correcting a submission time an action's day (its minutes),
+# although those rows did not change.
+_DAYS_OF_APPLICATIONS = """
+SELECT DISTINCT ({event} AT TIME ZONE 'Asia/Kolkata')::date
+FROM public.{table} t WHERE t.{column} = ANY(%(apps)s) AND {event} IS NOT NULL AND {feeds}
 """
 # The rows whose outcome became known by time alone inside the window of their clock's table.
 _MATURED_DAYS = """
@@ -196,15 +198,20 @@ def changed_days(
         with portals[source.portal].connect() as conn:
             rows = conn.execute(_stmt(_DAYS, source), {"since": since.get(source.name), "until": until[source.name]})
             days[source.name] = {d for (d,) in rows}
-    # Decided applications change the outcome shown next to their predictions.
+    # Changed applications change the rows that look them up (registry: a Lookup on them).
     apps_since, apps_until = since.get(APPLICATIONS.name), until.get(APPLICATIONS.name)
     if apps_since is not None and apps_until is not None:  # since None: every day is in already
         with portals[APPLICATIONS.portal].connect() as conn:
             apps = [a for (a,) in conn.execute(_CHANGED_APPLICATIONS, {"since": apps_since, "until": apps_until})]
-        if apps:
-            with portals[PREDICTIONS.portal].connect() as conn:
-                query = _stmt(_PREDICTION_DAYS_OF, PREDICTIONS)
-                days[PREDICTIONS.name] |= {d for (d,) in conn.execute(query, {"apps": apps})}
+        for source in (s for s in SOURCES if s.partitioned and s.staging and apps):
+            for lookup in source.staging.lookups:
+                if (lookup.source_key, lookup.source_table) != (APPLICATIONS.portal, APPLICATIONS.table):
+                    continue
+                query = sql.SQL(_DAYS_OF_APPLICATIONS).format(
+                    event=sql.SQL("t.{}").format(sql.Identifier(source.event)), table=sql.Identifier(source.table),
+                    column=sql.Identifier(lookup.key_column), feeds=source.condition("scope", "t"))
+                with portals[source.portal].connect() as conn:
+                    days[source.name] |= {d for (d,) in conn.execute(query, {"apps": apps})}
     for source in (s for s in SOURCES if s.matures):
         clock = lookup_entry(source.matures[0]).name
         if since.get(clock) is not None and until.get(clock) is not None:

@@ -22,15 +22,22 @@ SELECT ({event} AT TIME ZONE 'Asia/Kolkata')::date, count(*), coalesce(sum({amou
 FROM public.{table} t
 WHERE {grain} AND {event} >= %(start)s AND {event} < %(end)s GROUP BY 1
 """
+# The scattered days of a row-level merge: each day's interval, so the event index serves each.
+_SOURCE_DAYS = """
+SELECT ({event} AT TIME ZONE 'Asia/Kolkata')::date, count(*), coalesce(sum({amount}), 0)
+FROM unnest(%(starts)s::timestamptz[], %(ends)s::timestamptz[]) w (s, e)
+JOIN public.{table} t ON {event} >= w.s AND {event} < w.e
+WHERE {grain} GROUP BY 1
+"""
 _LOADED = """
 SELECT to_date({dk}::text, 'YYYYMMDD'), count(*), coalesce(sum({amount}), 0)
-FROM public.{fact} WHERE {dk} BETWEEN %(first_key)s AND %(last_key)s GROUP BY 1
+FROM public.{fact} WHERE {dk} BETWEEN %(first_key)s AND %(last_key)s AND {only_keys} GROUP BY 1
 """
 _QUARANTINED = """
 SELECT partition_date, count(*), coalesce(sum((payload ->> {amount_name})::numeric), 0)
 FROM staging.rejected_rows
 WHERE source_database = %(db)s AND source_table = %(src)s AND partition_date BETWEEN %(first)s AND %(last)s
-  AND {quarantined}
+  AND {quarantined} AND {only_days}
 GROUP BY 1
 """
 _SOURCE_KEYS = """
@@ -73,16 +80,22 @@ def reconciliation_check(entry: PortalTable, reconcile: Reconcile | None = None)
             if days is None:
                 return []
             span = {"first": days.first, "last": days.last, "first_key": days.first_key,
-                    "last_key": days.last_key, "db": entry.source_database, "src": entry.table}
+                    "last_key": days.last_key, "db": entry.source_database, "src": entry.table,
+                    "days": days.days(), "day_keys": days.day_keys()}
+            # A merge's scattered days: those, not the span between them.
+            only_keys = sql.SQL("{} = ANY(%(day_keys)s)").format(sql.Identifier(r.date_key)) \
+                if days.selective else sql.SQL("true")
+            only_days = sql.SQL("partition_date = ANY(%(days)s)") if days.selective else sql.SQL("true")
             loaded = {d: (n, s) for d, n, s in wh.execute(sql.SQL(_LOADED).format(
-                dk=sql.Identifier(r.date_key), amount=amount, fact=sql.Identifier(r.fact)), span)}
+                dk=sql.Identifier(r.date_key), amount=amount, fact=sql.Identifier(r.fact), only_keys=only_keys), span)}
             rejected = {d: (n, s) for d, n, s in wh.execute(sql.SQL(_QUARANTINED).format(
-                amount_name=sql.Literal(r.amount or "-"), quarantined=quarantined), span)}
+                amount_name=sql.Literal(r.amount or "-"), quarantined=quarantined, only_days=only_days), span)}
+        starts, ends = days.windows()
         with scope.portals[entry.portal].connect() as src:
-            source = {d: (n, s) for d, n, s in src.execute(sql.SQL(_SOURCE).format(
-                event=sql.Identifier(entry.event), amount=amount, table=sql.Identifier(entry.table),
-                grain=sql.SQL("{} AND {}").format(entry.feeds("t"), rows)),
-                {"start": days.start, "end": days.end})}
+            source = {d: (n, s) for d, n, s in src.execute(sql.SQL(_SOURCE_DAYS if days.selective else _SOURCE).format(
+                event=sql.SQL("t.{}").format(sql.Identifier(entry.event)), amount=amount,
+                table=sql.Identifier(entry.table), grain=sql.SQL("{} AND {}").format(entry.feeds("t"), rows)),
+                {"start": days.start, "end": days.end, "starts": starts, "ends": ends})}
         out = []
         for day in days.days():
             (sn, ss), (ln, ls), (qn, qs) = (x.get(day, (0, Decimal(0))) for x in (source, loaded, rejected))

@@ -28,14 +28,17 @@ MODEL = ("dim_model", "model_key")
 DAY = sql.SQL("to_date({}::text, 'YYYYMMDD')")
 
 
-def day_filter(date_key: str, scope: CheckScope) -> tuple[sql.Composable, dict]:
-    """WHERE fragment limiting t.<date_key> to the days judged (all days when None)."""
+def day_filter(date_key: str, scope: CheckScope, alias: str = "t") -> tuple[sql.Composable, dict]:
+    """WHERE fragment limiting <alias>.<date_key> to the days judged (all days when None;
+    exactly the days a row-level merge touched when the range names them)."""
     if scope.days is None:
         return sql.SQL("true"), {}
-    return (
-        sql.SQL("t.{} BETWEEN %(first_key)s AND %(last_key)s").format(Ident(date_key)),
-        {"first_key": scope.days.first_key, "last_key": scope.days.last_key},
-    )
+    params = {"first_key": scope.days.first_key, "last_key": scope.days.last_key}
+    where = sql.SQL("{}.{} BETWEEN %(first_key)s AND %(last_key)s").format(Ident(alias), Ident(date_key))
+    if scope.days.selective:
+        where = sql.SQL("{} AND {}.{} = ANY(%(day_keys)s)").format(where, Ident(alias), Ident(date_key))
+        params["day_keys"] = scope.days.day_keys()
+    return where, params
 
 
 def per_day(scope: CheckScope, found: Iterable[tuple], expected: str, passes, severity=lambda v: ERROR,
@@ -66,6 +69,9 @@ def count_offending(name: str, description: str, table: str, date_key: str, offe
 
     def evaluate(scope: CheckScope) -> list[Observation]:
         where, params = day_filter(date_key, scope)
+        if scope.rows_of_batch is not None:  # a merge: the rows it wrote (the batch's index finds them)
+            where = sql.SQL("{} AND t.etl_batch_id = %(rows_of_batch)s").format(where)
+            params["rows_of_batch"] = scope.rows_of_batch
         query = sql.SQL(
             "SELECT {day}, count(*), (array_agg({sample} ORDER BY {sample}))[1:5] FROM public.{table} t {joins} "
             "WHERE {where} AND ({offending}) GROUP BY 1"
@@ -144,6 +150,9 @@ def quarantine_rate(staging_table: str, source_database: str, source_table: str,
             if scope.days:
                 limit = sql.SQL("partition_date BETWEEN %(first)s AND %(last)s")
                 params |= {"first": scope.days.first, "last": scope.days.last}
+                if scope.days.selective:
+                    limit = sql.SQL("partition_date = ANY(%(only)s)")
+                    params["only"] = scope.days.days()
             query = sql.SQL(
                 "SELECT day, round(rejected::numeric / greatest(rejected + staged, %(min_rows)s), 5), samples FROM ("
                 " SELECT coalesce(r.day, s.day) AS day, coalesce(r.n, 0) AS rejected, coalesce(s.n, 0) AS staged,"

@@ -48,6 +48,10 @@ class CheckScope:
     portals: dict[str, PostgresResource]
     days: DayRange | None
     thresholds: QualityThresholds
+    # A row-level merge (merge.py): checks of single rows judge only the rows this batch
+    # wrote on the days judged; the others were judged by the load that wrote them. Checks
+    # of a whole day (rates, reconciliation, the aggregate) still judge the whole day.
+    rows_of_batch: int | None = None
 
 
 @dataclass(frozen=True)

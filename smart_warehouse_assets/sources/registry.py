@@ -56,6 +56,16 @@ class Staging:
     stage: str  # SELECT over "checked c" giving the staging columns except etl_batch_id
     stage_columns: tuple[str, ...]
     lookups: tuple[Lookup, ...] = field(default_factory=tuple)
+    # Assets that merge this table's changed rows by ``pk`` in a change-driven run, instead
+    # of reloading their days (merge.py). The source table's key column is named ``pk`` too,
+    # and each look-up's table keys its rows by its own entry's ``pk``.
+    queue_for: tuple[str, ...] = ()
+    # (asset, staging column): assets that merge by another column of this table's changed
+    # rows, its value before and after the change (a payment queues its application).
+    queue_by: tuple[tuple[str, str], ...] = ()
+    # A column whose rows are derived together: when one row changes, every row sharing its
+    # value is merged again (an action's previous action is another row of its application).
+    changes_with: str | None = None
 
 
 @dataclass(frozen=True)
@@ -286,6 +296,7 @@ SERVICE_APPLICATIONS = PortalTable(
         stage_columns=("application_id", "application_number", "citizen_id", "scheme_id", "status",
                        "channel", "submitted_at", "decided_at", "amount_requested", "amount_approved",
                        "updated_at", "partition_date"),
+        queue_for=("fact_service_applications",),
     ),
 )
 
@@ -381,6 +392,8 @@ PROCESSING_ACTIONS = PortalTable(
         stage_columns=("action_id", "application_id", "department_id", "action_type", "action_at",
                        "step_number", "previous_action_at", "application_scheme_id",
                        "application_submitted_at", "updated_at", "partition_date"),
+        queue_for=("fact_application_processing",),
+        changes_with="application_id",
     ),
 )
 
@@ -512,6 +525,7 @@ PREDICTIONS = PortalTable(
                        "model_version", "eligibility_score", "confidence_score", "predicted_label",
                        "predicted_at", "application_status", "updated_at", "partition_date", "model_id",
                        "use_case_code", "application_submitted_at", "outcome_as_of"),
+        queue_for=("fact_eligibility_scoring",),
     ),
 )
 
@@ -561,6 +575,9 @@ PAYMENTS = PortalTable(
         """,
         stage_columns=("payment_id", "application_id", "citizen_id", "scheme_id", "amount", "payment_mode",
                        "payment_status", "paid_at", "updated_at", "partition_date"),
+        # The applications fact sums the payments (amount_disbursed): a changed payment merges
+        # its application again, old and new.
+        queue_by=(("fact_service_applications", "application_id"),),
     ),
 )
 

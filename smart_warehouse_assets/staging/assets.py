@@ -12,12 +12,13 @@ from psycopg import sql
 from smart_warehouse_assets.asset_factory import LoadResult, warehouse_asset
 from smart_warehouse_assets.batches import open_batch
 from smart_warehouse_assets.catalog import table_metadata
+from smart_warehouse_assets.merge import judged_days, merge_window
 from smart_warehouse_assets.partition_metadata import count_days
 from smart_warehouse_assets.partitions import day_range
 from smart_warehouse_assets.quality import suite
 from smart_warehouse_assets.resources import PostgresResource
 from smart_warehouse_assets.sources.registry import STAGED, PortalTable, lookup_entry
-from smart_warehouse_assets.staging.extract import extract
+from smart_warehouse_assets.staging.extract import extract, extract_changes
 
 
 def _build(entry: PortalTable) -> dg.AssetsDefinition:
@@ -28,14 +29,20 @@ def _build(entry: PortalTable) -> dg.AssetsDefinition:
 
     def load(context: dg.AssetExecutionContext, days, *, warehouse: PostgresResource,
              portals: Mapping[str, PostgresResource]):
+        window = merge_window(context, entry) if days else None  # a change-driven run merges by key
         with open_batch(context, warehouse, days) as batch:
-            extract(entry, portals, warehouse, batch, days, context.asset_key.to_user_string())
+            if window is not None:
+                batch.merged_days = extract_changes(entry, portals, warehouse, batch, window,
+                                                    context.asset_key.to_user_string())
+                batch.judged = judged_days(context, context.asset_key, batch.merged_days)
+            else:
+                extract(entry, portals, warehouse, batch, days, context.asset_key.to_user_string())
         table = sql.SQL("staging.{}").format(sql.Identifier(spec.staging_table))
         with warehouse.connect() as conn:
             total = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(table)).fetchone()[0]
             if days:
                 count_days(conn, table, "partition_date", day_range(context), batch.batch_id, batch.per_day,
-                           date_key=False)
+                           date_key=False, written=batch.judged)
         context.log.info(
             f"{entry.table} {days.label if days else '(full)'}: extracted {batch.rows_extracted}, "
             f"staged {batch.rows_loaded}, quarantined {batch.rows_rejected}"

@@ -7,20 +7,27 @@
 4. In one warehouse transaction, under the asset's lock: the staging rows and quarantined
    rows of the covered days (or the whole table, for dimension sources) are replaced,
    and the batch is marked successful. A failure anywhere rolls all of it back.
+
+:func:`extract_changes` is the row-level variant of a change-driven run (merge.py): it
+lands only the rows changed in the watermark window, replaces those keys (not their days)
+and queues them for the fact.
 """
 
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import psycopg
 from psycopg import sql
 
 from smart_warehouse_assets.batches import Batch, lock_asset
+from smart_warehouse_assets.merge import queue
+from smart_warehouse_assets.operations.changes import Window
 from smart_warehouse_assets.partition_metadata import DayFigures
 from smart_warehouse_assets.partitions import DayRange
 from smart_warehouse_assets.resources import PostgresResource, copy_between
-from smart_warehouse_assets.sources.registry import Lookup, PortalTable
+from smart_warehouse_assets.sources.registry import Lookup, PortalTable, lookup_entry
 
 
 def _column_names(ddl: str) -> list[str]:
@@ -130,3 +137,148 @@ def extract(
         wh.execute(sql.SQL("ANALYZE staging.{}").format(target))
         batch.succeed(wh)
     return batch
+
+
+# ------------------------------------------------------------------ row-level (merge.py)
+
+_OWN_CHANGES = """
+INSERT INTO changed_keys SELECT t.{pk} FROM public.{table} t
+WHERE ({scope}) AND t.updated_at > %(since)s AND t.updated_at <= %(until)s AND t.{pk} IS NOT NULL
+ON CONFLICT DO NOTHING
+"""
+_LOOKUP_CHANGES = "SELECT t.{pk} FROM public.{table} t WHERE t.updated_at > %(since)s AND t.updated_at <= %(until)s"
+_CHANGES_VIA = """
+INSERT INTO changed_keys SELECT t.{pk} FROM public.{table} t JOIN changed_via v ON v.id = t.{column}
+WHERE ({scope}) AND t.{pk} IS NOT NULL ON CONFLICT DO NOTHING
+"""
+_CHANGES_WITH = """
+INSERT INTO changed_keys SELECT t.{pk} FROM public.{table} t
+WHERE ({scope}) AND t.{column} IN (SELECT c.{column} FROM public.{table} c JOIN changed_keys k ON k.id = c.{pk})
+ON CONFLICT DO NOTHING
+"""
+# Rows whose outcome became known by time alone (PortalTable.matures) in the window of its clock.
+_MATURED = """
+INSERT INTO changed_keys SELECT t.{pk} FROM public.{table} t
+WHERE ({scope}) AND ({matures}) > %(since)s AND ({matures}) <= %(until)s AND t.{pk} IS NOT NULL
+ON CONFLICT DO NOTHING
+"""
+_LAND_CHANGED = "SELECT x.* FROM ({extraction}) x WHERE x.{pk} IN (SELECT id FROM changed_keys)"
+# Another column of the staged rows whose keys changed (queue_by).
+_STAGED_OF_KEYS = "SELECT s.{column} FROM staging.{target} s JOIN changed_keys k ON s.{pk} = k.id"
+_DELETE_STAGED_KEYS = """
+WITH gone AS (DELETE FROM staging.{target} s USING changed_keys k WHERE s.{pk} = k.id
+              RETURNING s.{pk}, s.partition_date)
+INSERT INTO gone_rows SELECT * FROM gone
+"""
+_DELETE_REJECTED_KEYS = """
+WITH gone AS (DELETE FROM staging.rejected_rows r USING changed_keys k
+              WHERE r.source_database = %(db)s AND r.source_table = %(table)s AND r.source_pk = k.id::text
+              RETURNING k.id, r.partition_date)
+INSERT INTO gone_rows SELECT * FROM gone WHERE partition_date IS NOT NULL
+"""
+# Rows that were on a day and are on it no more (deleted at the source, or moved to another day).
+_LEFT = """
+SELECT g.partition_date, count(DISTINCT g.id) FROM gone_rows g
+WHERE NOT EXISTS (SELECT 1 FROM checked c WHERE c.{pk} = g.id AND c.partition_date = g.partition_date)
+GROUP BY 1
+"""
+_GONE_DAYS = "SELECT DISTINCT partition_date FROM gone_rows"
+
+
+def _land_changes(entry: PortalTable, sources: dict[str, PostgresResource], wh: psycopg.Connection,
+                  window: Window) -> int:
+    """Find the changed keys in the source portal and land exactly those rows, as they stand now.
+
+    Leaves ``changed_keys (id)`` in the warehouse session: every key whose row changed,
+    including rows now deleted or out of scope, which are not landed (so they leave staging)."""
+    spec = entry.staging
+    pk = sql.Identifier(spec.pk)
+    _temp_table(wh, "land", spec.landing_ddl)
+    wh.execute("CREATE TEMP TABLE changed_keys (id uuid PRIMARY KEY) ON COMMIT DROP")
+    with sources[entry.portal].connect() as src:
+        src.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        src.execute("CREATE TEMP TABLE changed_keys (id uuid PRIMARY KEY) ON COMMIT DROP")
+        if window.until.get(entry.name) is not None:
+            src.execute(sql.SQL(_OWN_CHANGES).format(pk=pk, table=sql.Identifier(entry.table),
+                                                     scope=entry.condition("scope", "t")),
+                        {"since": window.since[entry.name], "until": window.until[entry.name]})
+        for lookup in spec.lookups:  # rows whose looked-up row changed show that change too
+            other = lookup_entry(f"{lookup.source_key}.{lookup.source_table}")
+            if window.until.get(other.name) is None:
+                continue
+            src.execute("CREATE TEMP TABLE changed_via (id uuid) ON COMMIT DROP")
+            with sources[lookup.source_key].connect() as lk:
+                copy_between(lk, sql.SQL(_LOOKUP_CHANGES).format(pk=sql.Identifier(other.staging.pk),
+                                                                table=sql.Identifier(other.table)),
+                             src, sql.Identifier("changed_via"), ["id"],
+                             {"since": window.since[other.name], "until": window.until[other.name]})
+            src.execute(sql.SQL(_CHANGES_VIA).format(pk=pk, table=sql.Identifier(entry.table),
+                                                     column=sql.Identifier(lookup.key_column),
+                                                     scope=entry.condition("scope", "t")))
+            src.execute("DROP TABLE changed_via")
+        if entry.matures:  # no row changed, yet what staging looks up about it did
+            clock = lookup_entry(entry.matures[0]).name
+            if window.since.get(clock) is not None and window.until.get(clock) is not None:
+                src.execute(sql.SQL(_MATURED).format(
+                    pk=pk, table=sql.Identifier(entry.table), scope=entry.condition("scope", "t"),
+                    matures=sql.SQL(entry.matures[1]).format(t=sql.Identifier("t"))),
+                    {"since": window.since[clock], "until": window.until[clock]})
+        if spec.changes_with:
+            src.execute(sql.SQL(_CHANGES_WITH).format(pk=pk, table=sql.Identifier(entry.table),
+                                                      column=sql.Identifier(spec.changes_with),
+                                                      scope=entry.condition("scope", "t")))
+        src.execute("ANALYZE changed_keys")
+        copy_between(src, sql.SQL("SELECT id FROM changed_keys"), wh, sql.Identifier("changed_keys"), ["id"])
+        landed = copy_between(src, sql.SQL(_LAND_CHANGED).format(extraction=entry.extraction(), pk=pk),
+                              wh, sql.Identifier("land"), _column_names(spec.landing_ddl),
+                              {"start": "-infinity", "end": "infinity"})
+    wh.execute("ANALYZE changed_keys")
+    return landed
+
+
+def extract_changes(
+    entry: PortalTable,
+    sources: dict[str, PostgresResource],
+    warehouse: PostgresResource,
+    batch: Batch,
+    window: Window,
+    asset_key: str,
+) -> set[date]:
+    """Merge the rows changed in ``window`` into staging by key and queue the keys for the
+    assets of ``queue_for``, in one transaction. Returns the days touched: the days the
+    changed rows were staged on before and the days they are staged (or quarantined) on now."""
+    spec = entry.staging
+    target, pk = sql.Identifier(spec.staging_table), sql.Identifier(spec.pk)
+    touched: set[date] = set()
+    with warehouse.transaction() as wh:
+        batch.rows_extracted = _land_changes(entry, sources, wh, window)
+        for i, lookup in enumerate(spec.lookups):
+            _look_up(lookup, sources[lookup.source_key], wh, f"lookup_{i}")
+        wh.execute(sql.SQL("CREATE TEMP TABLE checked ON COMMIT DROP AS {}").format(sql.SQL(spec.checked)))
+
+        lock_asset(wh, asset_key)
+        names = {"db": entry.source_database, "table": entry.table, "batch": batch.batch_id}
+        wh.execute("CREATE TEMP TABLE gone_rows (id uuid, partition_date date) ON COMMIT DROP")
+        by_column = [(asset, sql.SQL(_STAGED_OF_KEYS).format(column=sql.Identifier(column), target=target, pk=pk))
+                     for asset, column in spec.queue_by]
+        for asset, values in by_column:  # as the rows stood before the change
+            queue(wh, asset, values, batch.batch_id)
+        wh.execute(sql.SQL(_DELETE_STAGED_KEYS).format(target=target, pk=pk), names)
+        wh.execute(_DELETE_REJECTED_KEYS, names)
+        batch.rows_rejected = wh.execute(sql.SQL(_QUARANTINE).format(pk=pk), names).rowcount
+        for day, extracted, rejected in wh.execute(_PER_DAY).fetchall():
+            batch.per_day[day] = DayFigures(extracted=extracted, rejected=rejected)
+        for day, n in wh.execute(sql.SQL(_LEFT).format(pk=pk)).fetchall():
+            batch.per_day.setdefault(day, DayFigures()).left = n
+        touched = {d for (d,) in wh.execute(_GONE_DAYS)} | set(batch.per_day)
+
+        cols = sql.SQL(", ").join(map(sql.Identifier, (*spec.stage_columns, "etl_batch_id")))
+        insert = sql.SQL("INSERT INTO staging.{target} ({cols}) SELECT s.*, %(batch)s FROM ({stage}) s").format(
+            target=target, cols=cols, stage=sql.SQL(spec.stage))
+        batch.rows_loaded = wh.execute(insert, names).rowcount
+        for asset in spec.queue_for:
+            queue(wh, asset, sql.SQL("SELECT id FROM changed_keys"), batch.batch_id)
+        for asset, values in by_column:  # and as they stand now
+            queue(wh, asset, values, batch.batch_id)
+        batch.succeed(wh)
+    return touched

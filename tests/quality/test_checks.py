@@ -442,3 +442,31 @@ def test_a_lossy_load_is_blocked_before_the_aggregate(loaded):
                    for e in result.all_events)
     assert scalar(wh, "SELECT count(*) FROM etl_data_quality WHERE check_name = 'reconciles_with_source' "
                       "AND NOT passed AND partition_key = '2026-09-03'") == 1
+
+
+def test_a_merge_judges_the_rows_it_wrote_on_the_days_it_touched(loaded):
+    """A row-level merge (merge.py) scopes the row checks to its own batch's rows: a broken
+    row it wrote fails its day; the same row written by another load is not its to judge,
+    and a day it did not touch is not judged at all."""
+    from smart_warehouse_assets.definitions import database_resources
+    from smart_warehouse_assets.facts import application_processing
+    from smart_warehouse_assets.partitions import DayRange
+    from smart_warehouse_assets.quality.spec import CheckScope
+
+    urls, _ = loaded
+    with psycopg.connect(urls["warehouse"]) as conn:
+        batch = conn.execute("INSERT INTO etl_batches (run_id, asset_key, status) "
+                             "VALUES ('merge-test', 'fact_application_processing', 'success') "
+                             "RETURNING batch_id").fetchone()[0]
+        conn.execute(f"UPDATE fact_application_processing SET processing_minutes = -1, etl_batch_id = %s "  # noqa: S608
+                     f"WHERE action_id = {ACTION}", (batch,))
+    (check,) = [c for c in application_processing.CHECKS if c.name == "processing_minutes_non_negative"]
+    touched = DayRange.of({date(2026, 9, 2), date(2026, 9, 4)}, LAST_DAY)
+
+    def judged(batch_id: int) -> dict[date, bool]:
+        scope = CheckScope(warehouse=database_resources(urls)["warehouse"], portals={}, days=touched,
+                           thresholds=quality_thresholds(), rows_of_batch=batch_id)
+        return {o.day: o.passed for o in check.evaluate(scope)}
+
+    assert judged(batch) == {date(2026, 9, 2): True, date(2026, 9, 4): False}
+    assert judged(batch + 1) == {date(2026, 9, 2): True, date(2026, 9, 4): True}

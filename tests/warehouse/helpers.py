@@ -20,11 +20,12 @@ def scalar(url: str, query: str, params=None):
 
 
 def contents(url: str, table: str, schema: str = "public") -> list[tuple]:
-    """Every row of a table, without etl_batch_id (which names the load, not the data), sorted."""
+    """Every row of a table, sorted, without etl_batch_id (which names the load, not the data) and
+    staging.predictions' outcome_as_of (the clock of the extraction that last landed the row)."""
     with psycopg.connect(url) as conn:
         cols = [c for (c,) in conn.execute(
             "SELECT column_name FROM information_schema.columns WHERE table_schema = %s "
-            "AND table_name = %s AND column_name <> 'etl_batch_id' ORDER BY ordinal_position",
+            "AND table_name = %s AND column_name NOT IN ('etl_batch_id', 'outcome_as_of') ORDER BY ordinal_position",
             (schema, table))]
         query = sql.SQL("SELECT {} FROM {}.{} ORDER BY {}").format(
             sql.SQL(", ").join(map(sql.Identifier, cols)), sql.Identifier(schema), sql.Identifier(table),

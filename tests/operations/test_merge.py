@@ -1,0 +1,167 @@
+"""A change-driven run merges the changed rows, not their days, and equals a rebuild.
+
+On the loaded world with one simulated day (decisions on applications submitted days
+ago), the portals also get the awkward changes: a corrected submission time that moves an
+application to another day, a re-decision, an application that now breaks a contract rule,
+a deleted prediction and a deleted action. The refresh sensor's run must write only those
+rows (staging keeps every other row's batch), judge the days they touched, say so on each
+day's event, come out equal to a rebuild from scratch table by table, and a second run of
+the same window must change nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import dagster as dg
+import psycopg
+
+from smart_warehouse_assets.operations.refresh import refresh_changed_partitions
+from smart_warehouse_assets.partitions import DayRange
+from tests.conftest import TEST_START
+from tests.operations.helpers import evaluate_sensor, execute_request
+from tests.operations.test_refresh import SIMULATED_DAY, _rebuilt_from_scratch, simulated  # noqa: F401 (fixture)
+from tests.warehouse.helpers import FACTS, contents, rows, scalar
+
+# Stamped a little before "now", so the window (which stops a minute before now) holds them.
+_STAMP = "now() - interval '90 seconds'"
+STAGED = ("service_applications", "predictions", "processing_actions")
+
+
+def _ist_day(url: str, query: str, params) -> date:
+    return scalar(url, f"SELECT ({query} AT TIME ZONE 'Asia/Kolkata')::date", params)  # noqa: S608 (constants)
+
+
+def _awkward_changes(urls: dict[str, str]) -> dict[str, object]:
+    """Edit the portals as an officer or a correction would; what was changed, for the asserts."""
+    with psycopg.connect(urls["citizen"]) as citizen, psycopg.connect(urls["dept"]) as dept:
+        candidates = citizen.execute(
+            "SELECT application_id, (submitted_at AT TIME ZONE 'Asia/Kolkata')::date FROM service_applications "
+            "WHERE status IN ('submitted', 'under_review', 'withdrawn') AND decided_at IS NULL "
+            "AND submitted_at >= %s ORDER BY submitted_at, application_id LIMIT 1",
+            (DayRange(TEST_START + timedelta(days=6), TEST_START + timedelta(days=6)).start,)).fetchall()
+        ((moved, old),) = candidates  # its actions' minutes count from the corrected (earlier) time
+        moved_to = old - timedelta(days=3)
+        citizen.execute(f"UPDATE service_applications SET submitted_at = submitted_at - interval '3 days', "
+                        f"updated_at = {_STAMP} WHERE application_id = %s", (moved,))
+        redecided = citizen.execute(
+            f"UPDATE service_applications SET status = 'rejected', amount_approved = NULL, updated_at = {_STAMP} "
+            "WHERE application_id = (SELECT application_id FROM service_applications WHERE status = 'approved' "
+            "AND (submitted_at AT TIME ZONE 'Asia/Kolkata')::date = %s ORDER BY application_id LIMIT 1) "
+            "RETURNING application_id", (TEST_START + timedelta(days=1),)).fetchone()[0]
+        broken = citizen.execute(
+            f"UPDATE service_applications SET amount_requested = -5, updated_at = {_STAMP} "
+            "WHERE application_id = (SELECT application_id FROM service_applications WHERE status = 'under_review' "
+            "AND (submitted_at AT TIME ZONE 'Asia/Kolkata')::date = %s ORDER BY application_id LIMIT 1) "
+            "RETURNING application_id", (TEST_START + timedelta(days=2),)).fetchone()[0]
+        # The last live action of an application (no later action's previous action changes).
+        action = dept.execute(
+            f"UPDATE processing_actions SET status = 'deleted', updated_at = {_STAMP} WHERE action_id = ("
+            "SELECT DISTINCT ON (application_id) action_id FROM processing_actions WHERE status <> 'deleted' "
+            "AND (action_at AT TIME ZONE 'Asia/Kolkata')::date = %s "
+            "ORDER BY application_id, step_number DESC, action_id LIMIT 1) RETURNING action_id",
+            (TEST_START + timedelta(days=4),)).fetchone()[0]
+    with psycopg.connect(urls["aiml"]) as aiml:
+        prediction = aiml.execute(
+            f"UPDATE predictions SET status = 'deleted', updated_at = {_STAMP} WHERE prediction_id = ("
+            "SELECT prediction_id FROM predictions WHERE use_case_code = 'ELIGIBILITY_SCORING' "
+            "AND status <> 'deleted' AND (predicted_at AT TIME ZONE 'Asia/Kolkata')::date = %s "
+            "ORDER BY prediction_id LIMIT 1) RETURNING prediction_id", (TEST_START + timedelta(days=5),)).fetchone()[0]
+    assert _ist_day(urls["citizen"], "(SELECT submitted_at FROM service_applications WHERE application_id = %s)",
+                    (moved,)) == moved_to
+    return {"moved": moved, "old": old, "moved_to": moved_to, "redecided": redecided, "broken": broken,
+            "action": action, "prediction": prediction}
+
+
+def _batches(url: str, run_id: str) -> dict[str, tuple[int, int, int]]:
+    return {a: (b, e, n) for a, b, e, n in rows(
+        url, "SELECT asset_key, batch_id, rows_extracted, rows_loaded FROM etl_batches WHERE run_id = %s", (run_id,))}
+
+
+def test_a_change_driven_run_merges_only_the_changed_rows_and_equals_a_rebuild(simulated):
+    urls, _ = simulated
+    wh = urls["warehouse"]
+    changed = _awkward_changes(urls)
+    staged_before = {t: scalar(wh, f"SELECT count(*) FROM staging.{t}") for t in STAGED}  # noqa: S608
+
+    with dg.DagsterInstance.ephemeral() as instance:
+        request = evaluate_sensor(refresh_changed_partitions, urls, instance)
+        assert isinstance(request, dg.RunRequest), request
+
+        # A fact merge that fails leaves the fact whole and its queue for the next run.
+        facts_before = contents(wh, "fact_service_applications")
+        with psycopg.connect(wh) as conn:
+            conn.execute("ALTER TABLE fact_service_applications ADD CONSTRAINT refuse_moved "
+                         f"CHECK (application_id <> '{changed['moved']}') NOT VALID")
+        failed = execute_request(urls, request, instance, raise_on_error=False, retries=False)
+        assert not failed.success
+        assert contents(wh, "fact_service_applications") == facts_before
+        assert str(changed["moved"]) in {k for (k,) in rows(
+            wh, "SELECT merge_key FROM staging.pending_merge WHERE asset_key = 'fact_service_applications'")}
+        with psycopg.connect(wh) as conn:
+            conn.execute("ALTER TABLE fact_service_applications DROP CONSTRAINT refuse_moved")
+
+        result = execute_request(urls, request, instance)
+        assert result.success  # every check, the reconciliation of each touched day included
+        batches = _batches(wh, result.run_id)
+
+        # Staging wrote the changed applications only; the other rows keep the batch that wrote them.
+        batch, extracted, loaded = batches["staging/service_applications"]
+        rewritten = scalar(wh, "SELECT count(*) FROM staging.service_applications WHERE etl_batch_id = %s", (batch,))
+        assert rewritten == loaded <= extracted
+        assert extracted < staged_before["service_applications"] / 3  # the night's rows, not their days' rows
+        assert scalar(wh, "SELECT count(*) FROM staging.rejected_rows WHERE source_pk = %s AND batch_id = %s",
+                      (str(changed["broken"]), batch)) == 1
+        # The fact merged the keys staging queued, and the queue is empty again.
+        fact_batch, taken, _ = batches["fact_service_applications"]
+        assert taken == extracted
+        assert scalar(wh, "SELECT count(*) FROM staging.pending_merge") == 0
+        assert scalar(wh, "SELECT count(*) FROM fact_service_applications WHERE application_id = %s",
+                      (changed["broken"],)) == 0
+        assert scalar(wh, "SELECT count(*) FROM fact_eligibility_scoring WHERE prediction_id = %s",
+                      (changed["prediction"],)) == 0
+        assert scalar(wh, "SELECT count(*) FROM fact_application_processing WHERE action_id = %s",
+                      (changed["action"],)) == 0
+        assert scalar(wh, "SELECT to_date(submitted_date_key::text, 'YYYYMMDD') FROM fact_service_applications "
+                          "WHERE application_id = %s", (changed["moved"],)) == changed["moved_to"]
+
+        # Each day's event says whether a changed row entered or left it; the old day of the
+        # moved application was touched although nothing is submitted on it any more.
+        events = {(e.materialization.asset_key.to_user_string(), e.materialization.partition):
+                  {k: v.value for k, v in e.materialization.metadata.items()}
+                  for e in result.get_asset_materialization_events()}
+        old = events[("fact_service_applications", changed["old"].isoformat())]
+        assert old["merged"] is True and old["rows_left"] >= 1 and old["reloaded"] is False
+        assert old["dagster/partition_row_count"] == scalar(
+            wh, "SELECT count(*) FROM fact_service_applications WHERE submitted_date_key = %s",
+            (int(changed["old"].strftime("%Y%m%d")),))
+        new = events[("fact_service_applications", changed["moved_to"].isoformat())]
+        assert new["merged"] is True and new["rows_loaded"] >= 1
+        merged_days = {date.fromisoformat(k) for (a, k), m in events.items()
+                       if a == "agg_daily_applications" and m.get("merged")}
+        assert {changed["old"], changed["moved_to"], SIMULATED_DAY} <= merged_days
+        untouched = [m for (a, _), m in events.items() if a == "fact_service_applications" and not m["merged"]]
+        assert all(m["rows_loaded"] == 0 for m in untouched)
+        counted = dict(rows(wh, "SELECT to_date(submitted_date_key::text, 'YYYYMMDD'), count(*) "
+                                "FROM fact_service_applications GROUP BY 1"))
+        for (asset, key), meta in events.items():  # every day's count is true, touched or not
+            if asset == "fact_service_applications":
+                assert meta["dagster/partition_row_count"] == counted.get(date.fromisoformat(key), 0), key
+        # The checks judged the touched days, not the span between them.
+        judged = {k for (k,) in rows(wh, "SELECT DISTINCT partition_key FROM etl_data_quality WHERE run_id = %s "
+                                         "AND asset_key = 'fact_service_applications' AND check_name = "
+                                         "'reconciles_with_source'", (result.run_id,))}
+        assert {changed["old"].isoformat(), changed["moved_to"].isoformat()} <= judged
+        assert judged == {k for (a, k), m in events.items() if a == "fact_service_applications" and "etl_batch_id" in m}
+
+        # The same window again: the same rows merged again, nothing else moves.
+        incremental = {t: contents(wh, t) for t in FACTS} | {t: contents(wh, t, "staging") for t in STAGED}
+        again = execute_request(urls, request, instance)
+        assert again.success
+        assert {t: contents(wh, t) for t in FACTS} | {t: contents(wh, t, "staging") for t in STAGED} == incremental
+        assert _batches(wh, again.run_id)["fact_service_applications"][1] == taken
+
+    rebuilt = _rebuilt_from_scratch(urls)
+    rebuilt |= {t: contents(wh, t, "staging") for t in STAGED}
+    for table in incremental:  # table by table, so a difference names its table
+        assert incremental[table] == rebuilt[table], table
