@@ -3,7 +3,7 @@
 -- on updated_at would never see) gets the transaction's clock and the acting role (the
 -- setting smart.actor, else the session user). The ML portal has no audit log table; its
 -- changes are captured by the warehouse's publication. The bulk seed loads with the user
--- triggers disabled inside its own transaction (synthetic/core.py).
+-- triggers disabled inside its own transaction (synthetic/loading.py).
 
 CREATE FUNCTION public.stamp_change() RETURNS trigger
 LANGUAGE plpgsql AS $$

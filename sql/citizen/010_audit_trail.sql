@@ -8,7 +8,7 @@
 --    "redacted". The audit log stays in the portal: no publication and no grant reaches it.
 -- The audit row's id is derived from its content, so replaying the same change (a simulator
 -- run repeated from the same state) writes the same trail. The bulk seed loads with the
--- user triggers disabled inside its own transaction (synthetic/core.py).
+-- user triggers disabled inside its own transaction (synthetic/loading.py).
 
 CREATE FUNCTION public.audit_values(a jsonb, b jsonb) RETURNS jsonb
 LANGUAGE sql IMMUTABLE AS $$
