@@ -4,8 +4,8 @@
 --    transaction's clock and the acting role (the setting smart.actor, else the session user);
 --  * statement triggers write audit_log for every inserted, updated and deleted row, set-based
 --    from the statement's transition tables: the columns that changed, old and new, with
---    personal values (names, contacts, identity, address, date of birth, remarks) replaced by
---    "redacted". The audit log stays in the portal: no publication and no grant reaches it.
+--    personal values (names, contacts, identity, address, date of birth, remarks, a payment's
+--    bank reference) replaced by "redacted". The audit log stays in the portal: no publication and no grant reaches it.
 -- The audit row's id is derived from its content, so replaying the same change (a simulator
 -- run repeated from the same state) writes the same trail. The bulk seed loads with the
 -- user triggers disabled inside its own transaction (synthetic/loading.py).
@@ -13,7 +13,7 @@
 CREATE FUNCTION public.audit_values(a jsonb, b jsonb) RETURNS jsonb
 LANGUAGE sql IMMUTABLE AS $$
     SELECT jsonb_object_agg(k, CASE WHEN k IN ('full_name', 'email', 'phone', 'id_number_hash', 'date_of_birth',
-                                              'address_line', 'pincode', 'remarks')
+                                              'address_line', 'pincode', 'remarks', 'transaction_ref')
                                     THEN to_jsonb('redacted'::text) ELSE a -> k END)
     FROM jsonb_object_keys(a) AS k
     WHERE k NOT IN ('created_at', 'created_by', 'updated_at', 'updated_by')
