@@ -319,9 +319,9 @@ def ui(port) -> None:
 
 
 def _default_backup_folder():
-    from smart_warehouse_assets.paths import STATE_DIR
+    from smart_warehouse_assets.paths import BACKUP_DIR
 
-    return STATE_DIR / "backups"
+    return BACKUP_DIR
 
 
 @main.command()

@@ -14,7 +14,8 @@ from smart_warehouse_assets.dimensions.assets import dimension_assets
 from smart_warehouse_assets.facts.assets import fact_assets
 from smart_warehouse_assets.ml.training_set import TrainingSetSettings, training_eligibility_scoring
 from smart_warehouse_assets.jobs import observe_portals_job, warehouse_checks_job, warehouse_load_job
-from smart_warehouse_assets.operations.definitions import operation_schedules, operation_sensors
+from smart_warehouse_assets.operations.definitions import (operation_jobs, operation_resources, operation_schedules,
+                                                           operation_sensors)
 from smart_warehouse_assets.resources import portal_key, resource_for
 from smart_warehouse_assets.settings import DATABASES, explicit_url, has_password, url_for
 from smart_warehouse_assets.asset_factory import OWNER
@@ -75,11 +76,11 @@ def build_definitions(
                 agg_daily_applications, agg_daily_decisions, agg_model_performance, training_eligibility_scoring,
                 agg_live_applications, *etl_control_specs],
         asset_checks=slot_checks,
-        jobs=[warehouse_load_job, warehouse_checks_job, observe_portals_job, cdc_slot_checks_job],
+        jobs=[warehouse_load_job, warehouse_checks_job, observe_portals_job, cdc_slot_checks_job, *operation_jobs],
         schedules=[*operation_schedules, cdc_slot_checks_schedule],
         sensors=[*operation_sensors, cdc_live_metrics],
         resources={**database_resources(urls), "quality": thresholds or QualityThresholds(), "calendar": CalendarSettings(),
-                   "training": TrainingSetSettings()},
+                   "training": TrainingSetSettings(), **operation_resources},
         # Steps run in one process: a process per step costs ~3 s here; the work is in PostgreSQL.
         executor=dg.in_process_executor,
     )

@@ -24,4 +24,5 @@ PROJECT_ROOT = _REPOSITORY if IN_CHECKOUT else Path.cwd()
 STATE_ENV = "SMART_STATE_DIR"  # another folder for the local state (tests use their own)
 STATE_DIR = Path(os.environ.get(STATE_ENV) or PROJECT_ROOT / ".smart-warehouse")
 MANIFEST_PATH = STATE_DIR / "seed_manifest.json"
+BACKUP_DIR = STATE_DIR / "backups"  # `backup` and the scheduled backup job write here by default
 DEFAULT_DAGSTER_HOME = PROJECT_ROOT / ".dagster_home"

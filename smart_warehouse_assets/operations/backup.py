@@ -37,6 +37,7 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
 from smart_warehouse_assets import migrations
+from smart_warehouse_assets.operations.retention import STAMP_FORMAT
 from smart_warehouse_assets.settings import dbname_of, host_port, redact
 
 TOOL_ENV = "PG_BIN"  # a folder holding pg_dump and pg_restore, if PATH's are not the right ones
@@ -158,33 +159,55 @@ def _sha256(path: Path) -> str:
 # ------------------------------------------------------------------ backup
 
 
+def writable_folder(folder: Path) -> Path:
+    """``folder``, created if missing; a BackupError before any dump if nothing can be written there."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise BackupError(f"cannot write backups to {folder}: {exc.strerror or exc}. "
+                          "Choose another folder or fix its permissions.") from None
+    return folder
+
+
 def backup(url: str, folder: Path, *, key: str | None = None, log: Callable[[str], None] = print) -> Backup:
     """Dump the database at ``url`` into ``folder``; write the manifest beside it."""
-    folder.mkdir(parents=True, exist_ok=True)
+    writable_folder(folder)
     env, dbname = _child_env(url)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    stamp = datetime.now(timezone.utc).strftime(STAMP_FORMAT)
     dump = folder / f"{dbname}-{stamp}.dump"
     manifest = dump.with_suffix(".json")
     try:
         conn = psycopg.connect(url, connect_timeout=10)
     except psycopg.OperationalError as exc:
         raise BackupError(f"cannot connect to {dbname!r} at {host_port(url)}: {redact(str(exc)).strip()}") from None
-    with conn:
-        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        snapshot = conn.execute("SELECT pg_export_snapshot()").fetchone()[0]
-        major = _server_major(conn)
-        server_version = conn.execute("SHOW server_version").fetchone()[0]
-        pg_dump = tool("pg_dump", major)
-        _run([pg_dump, "--format=custom", f"--snapshot={snapshot}", f"--file={dump}", "--no-password",
-              f"--dbname={dbname}"], env, f"pg_dump of {dbname} at {host_port(url)}")
-        tables = table_checksums(conn)  # same snapshot as the dump
-        conn.rollback()
-    dump_version = subprocess.run([pg_dump, "--version"], capture_output=True, text=True).stdout.strip()
-    manifest.write_text(json.dumps({
-        "database": dbname, "key": key, "server": host_port(url), "server_version": server_version,
-        "pg_dump": dump_version, "format": "custom", "created_at": datetime.now(timezone.utc).isoformat(),
-        "dump": dump.name, "bytes": dump.stat().st_size, "sha256": _sha256(dump), "tables": tables,
-    }, indent=2, sort_keys=True) + "\n")
+    try:
+        with conn:
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            snapshot = conn.execute("SELECT pg_export_snapshot()").fetchone()[0]
+            major = _server_major(conn)
+            server_version = conn.execute("SHOW server_version").fetchone()[0]
+            pg_dump = tool("pg_dump", major)
+            _run([pg_dump, "--format=custom", f"--snapshot={snapshot}", f"--file={dump}", "--no-password",
+                  f"--dbname={dbname}"], env, f"pg_dump of {dbname} at {host_port(url)}")
+            tables = table_checksums(conn)  # same snapshot as the dump
+            conn.rollback()
+        dump_version = subprocess.run([pg_dump, "--version"], capture_output=True, text=True).stdout.strip()
+        # Written aside and renamed: a manifest beside a dump is always whole (retention.py counts on it).
+        partial = manifest.with_suffix(".json.partial")
+        partial.write_text(json.dumps({
+            "database": dbname, "key": key, "server": host_port(url), "server_version": server_version,
+            "pg_dump": dump_version, "format": "custom", "created_at": datetime.now(timezone.utc).isoformat(),
+            "dump": dump.name, "bytes": dump.stat().st_size, "sha256": _sha256(dump), "tables": tables,
+        }, indent=2, sort_keys=True) + "\n")
+        partial.replace(manifest)
+    except BaseException:
+        # A failed backup leaves nothing half-written behind (a dump with no manifest is no backup).
+        for path in (dump, manifest.with_suffix(".json.partial")):
+            path.unlink(missing_ok=True)
+        raise
     log(f"{dbname}: {len(tables)} tables, {sum(int(v.split(':')[0]) for v in tables.values()):,} rows "
         f"-> {dump} ({dump.stat().st_size:,} bytes)")
     return Backup(dump, manifest, dbname, tables)

@@ -19,6 +19,7 @@ def test_schedules_and_sensors_are_in_the_code_location():
         "nightly_incremental": ("30 1 * * *", "Asia/Kolkata", "warehouse_load"),
         "weekly_full_reload": ("0 3 * * 0", "Asia/Kolkata", "warehouse_load"),
         "cdc_slot_checks_every_5_minutes": ("*/5 * * * *", "Asia/Kolkata", "cdc_slot_checks"),
+        "daily_backup": ("30 2 * * *", "Asia/Kolkata", "warehouse_backup"),  # after the nightly load
     }
     sensors = {s.name for s in repo.sensor_defs}
     assert {"refresh_changed_partitions", "advance_watermarks", "monitor_successful_runs",
