@@ -160,3 +160,9 @@ def day_range(context: dg.AssetExecutionContext, key: dg.AssetKey | None = None)
         tags = {}
     own = sorted(d for d in (changed_days(tags, key) or ()) if first <= d <= last) if key else []
     return DayRange(own[0], own[-1]) if own else DayRange(first, last)
+
+
+def every_day() -> DayRange:
+    """Every day of the daily partitions, first to last."""
+    return DayRange(parse_day(daily_partitions.get_first_partition_key()),
+                    parse_day(daily_partitions.get_last_partition_key()))

@@ -7,8 +7,10 @@ from collections.abc import Callable
 import psycopg
 from psycopg import sql
 
-TABLES = ("dim_date", "dim_holiday", "dim_citizen", "dim_scheme", "dim_department", "fact_service_applications",
-          "fact_application_processing", "fact_eligibility_scoring", "fact_payments", "agg_daily_applications")
+TABLES = ("dim_date", "dim_holiday", "dim_citizen", "dim_scheme", "dim_department", "dim_model",
+          "fact_service_applications", "fact_application_processing", "fact_eligibility_scoring",
+          "fact_prediction_outcome", "fact_payments", "agg_daily_applications", "agg_daily_decisions",
+          "agg_model_performance", "agg_live_applications")
 
 
 def warehouse_summary(url: str) -> dict:

@@ -37,8 +37,11 @@ WORKING_DAYS = """
 """
 
 # Money paid out so far: the application's successful payments, whatever day they were paid.
+# Read from staging, which holds the payments of every day (registry: extract_in_full), not
+# from fact_payments, which holds only the days loaded so far: a run over a few submission
+# days must not depend on which payment days another run has loaded.
 DISBURSED = """
-    coalesce((SELECT sum(p.amount) FROM public.fact_payments p
+    coalesce((SELECT sum(p.amount) FROM staging.payments p
               WHERE p.application_id = s.application_id AND p.payment_status = 'success'), 0)
 """
 
@@ -96,7 +99,7 @@ FACT_SERVICE_APPLICATIONS = DailyLoad(
                                     ("staging/service_applications", "decided_at"),
                                     ("dim_date", "working_day_number"), ("dim_holiday", "state"),
                                     ("dim_citizen", "state")],
-        "amount_disbursed": [("fact_payments", "amount"), ("fact_payments", "payment_status")],
+        "amount_disbursed": [("staging/payments", "amount"), ("staging/payments", "payment_status")],
     },
 )
 
@@ -131,9 +134,9 @@ CHECKS = [
                     "OR (t.processing_days >= 0 AND t.processing_working_days > t.processing_days)",
                     "t.application_id::text"),
     count_offending("amount_disbursed_matches_payments", "amount_disbursed is the sum of the application's "
-                    "successful payments in fact_payments (0 when none).", "fact_service_applications",
+                    "successful payments as staged, of every day (0 when none).", "fact_service_applications",
                     "submitted_date_key",
-                    "t.amount_disbursed IS DISTINCT FROM coalesce((SELECT sum(p.amount) FROM public.fact_payments p "
+                    "t.amount_disbursed IS DISTINCT FROM coalesce((SELECT sum(p.amount) FROM staging.payments p "
                     "WHERE p.application_id = t.application_id AND p.payment_status = 'success'), 0)",
                     "t.application_id::text"),
     schema_matches_contract("fact_service_applications"),
@@ -143,7 +146,8 @@ CHECKS = [
 fact_service_applications = daily_asset(
     FACT_SERVICE_APPLICATIONS,
     checks=CHECKS,
-    deps=[registry.SERVICE_APPLICATIONS.staging_key.to_user_string(), "dim_date", "dim_holiday", "dim_citizen", "dim_scheme", "dim_department", "fact_payments"],
+    deps=[registry.SERVICE_APPLICATIONS.staging_key.to_user_string(), "dim_date", "dim_holiday", "dim_citizen", "dim_scheme", "dim_department",
+          registry.PAYMENTS.staging_key.to_user_string()],
     group="facts",
     description="Accumulating snapshot of submitted applications: one row per application, "
         "partitioned by IST submission day; re-materializing a day picks up later decisions.",

@@ -63,6 +63,9 @@ class Staging:
     # (asset, staging column): assets that merge by another column of this table's changed
     # rows, its value before and after the change (a payment queues its application).
     queue_by: tuple[tuple[str, str], ...] = ()
+    # A partitioned table another asset reads across days: every run stages every partition
+    # day of it, whatever the run's range (a small table; see PAYMENTS).
+    extract_in_full: bool = False
     # A column whose rows are derived together: when one row changes, every row sharing its
     # value is merged again (an action's previous action is another row of its application).
     changes_with: str | None = None
@@ -578,6 +581,9 @@ PAYMENTS = PortalTable(
         # The applications fact sums the payments (amount_disbursed): a changed payment merges
         # its application again, old and new.
         queue_by=(("fact_service_applications", "application_id"),),
+        # An application's amount_disbursed sums its payments of any day: a run over a few
+        # submission days must see the payments of every day, not only of its own days.
+        extract_in_full=True,
     ),
 )
 

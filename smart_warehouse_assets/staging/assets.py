@@ -14,7 +14,7 @@ from smart_warehouse_assets.batches import open_batch
 from smart_warehouse_assets.catalog import table_metadata
 from smart_warehouse_assets.merge import judged_days, merge_window
 from smart_warehouse_assets.partition_metadata import count_days
-from smart_warehouse_assets.partitions import day_range
+from smart_warehouse_assets.partitions import day_range, every_day
 from smart_warehouse_assets.quality import suite
 from smart_warehouse_assets.resources import PostgresResource
 from smart_warehouse_assets.sources.registry import STAGED, PortalTable, lookup_entry
@@ -36,7 +36,8 @@ def _build(entry: PortalTable) -> dg.AssetsDefinition:
                                                     context.asset_key.to_user_string())
                 batch.judged = judged_days(context, context.asset_key, batch.merged_days)
             else:
-                extract(entry, portals, warehouse, batch, days, context.asset_key.to_user_string())
+                extract(entry, portals, warehouse, batch, every_day() if days and spec.extract_in_full else days,
+                        context.asset_key.to_user_string())
         table = sql.SQL("staging.{}").format(sql.Identifier(spec.staging_table))
         with warehouse.connect() as conn:
             total = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(table)).fetchone()[0]

@@ -16,6 +16,7 @@ CREATE UNLOGGED TABLE staging.payments (
     etl_batch_id   bigint      NOT NULL
 );
 CREATE INDEX staging_payments_partition_idx ON staging.payments (partition_date);
+CREATE INDEX staging_payments_application_idx ON staging.payments (application_id) INCLUDE (payment_status, amount);
 COMMENT ON TABLE staging.payments IS 'Benefit payments that passed validation, per IST paid day, with the scheme of their application. Grain: one row per payment.';
 COMMENT ON COLUMN staging.payments.payment_id IS 'payments.payment_id.';
 COMMENT ON COLUMN staging.payments.application_id IS 'Application paid.';
@@ -60,4 +61,4 @@ COMMENT ON COLUMN public.fact_payments.paid_at IS 'When the payment was made.';
 COMMENT ON COLUMN public.fact_payments.etl_batch_id IS 'Batch (etl_batches) that wrote the row.';
 
 ALTER TABLE public.fact_service_applications ADD COLUMN amount_disbursed numeric(12, 2);
-COMMENT ON COLUMN public.fact_service_applications.amount_disbursed IS 'Rupees paid out to the application so far: the sum of its successful payments in fact_payments (0 when none); refreshed when a payment lands on it.';
+COMMENT ON COLUMN public.fact_service_applications.amount_disbursed IS 'Rupees paid out to the application so far: the sum of its successful payments of any day, as staged (the same rows as fact_payments once every day is loaded; 0 when none); refreshed when a payment lands on it.';
