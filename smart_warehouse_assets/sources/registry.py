@@ -399,7 +399,9 @@ APPLICATION_ASSIGNMENTS = PortalTable(
 
 APPROVAL_CHAINS = PortalTable(
     "dept", "approval_chains", "Ordered steps of each workflow: the action required and its SLA in hours.",
-    columns=("workflow_id", "step_number", "action_required", "sla_hours", "is_final"),
+    # Its key too: the change-capture publication lists these columns, and a column list must
+    # cover the replica identity (the primary key) or the portal could not update the table.
+    columns=("approval_chain_id", "workflow_id", "step_number", "action_required", "sla_hours", "is_final"),
 )
 
 PROCESSING_ACTIONS = PortalTable(
@@ -466,7 +468,7 @@ PROCESSING_ACTIONS = PortalTable(
 
 ML_USE_CASES = PortalTable(
     "aiml", "ml_use_cases", "The platform's ML use cases (joined to each model version).",
-    columns=("use_case_code", "use_case_name", "problem_type"),
+    columns=("use_case_id", "use_case_code", "use_case_name", "problem_type"),  # its key: see APPROVAL_CHAINS
 )
 
 ML_MODELS = PortalTable(

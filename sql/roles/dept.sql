@@ -14,5 +14,5 @@ GRANT SELECT (designation_id, designation_code, designation_name, grade_level, c
     ON public.designations TO smart_etl_reader;
 GRANT SELECT (dept_user_id, designation_id, updated_at) ON public.dept_users TO smart_etl_reader;
 GRANT SELECT (assignment_id, workflow_id, priority, updated_at) ON public.application_assignments TO smart_etl_reader;
-GRANT SELECT (workflow_id, step_number, action_required, sla_hours, is_final, updated_at)
+GRANT SELECT (approval_chain_id, workflow_id, step_number, action_required, sla_hours, is_final, updated_at)
     ON public.approval_chains TO smart_etl_reader;
