@@ -89,9 +89,24 @@ DIM_MODEL = Scd2Dimension(
     """,
 )
 
+# SCD2 because a post's grade or approving power can change, and an action is judged by the
+# post as it was. Keyed by the designation alone: no staff member's personal field is read.
+DIM_DESIGNATION = Scd2Dimension(
+    table="dim_designation",
+    key="designation_key",
+    natural_key="designation_id",
+    tracked=("designation_code", "designation_name", "grade_level", "can_approve", "status"),
+    source="""
+        SELECT designation_id, designation_code, designation_name, grade_level, can_approve, status,
+               created_at, updated_at
+        FROM staging.designations
+    """,
+)
+
 SCD2_DIMENSIONS = {
     "dim_citizen": (DIM_CITIZEN, "citizens"),
     "dim_scheme": (DIM_SCHEME, "schemes"),
     "dim_department": (DIM_DEPARTMENT, "departments"),
     "dim_model": (DIM_MODEL, "ml_models"),
+    "dim_designation": (DIM_DESIGNATION, "designations"),
 }

@@ -2,6 +2,15 @@
 
 Rows come from registry.PROCESSING_ACTIONS (staging/processing_actions); partitioned by the
 IST action day, with the minutes since the application's previous action (or its submission).
+
+Each action is also a workflow step: the approval-chain step of its assignment's workflow
+whose step_number is the action's (what it requires, its sla_hours, whether it is final),
+the acting officer's designation (dim_designation) and the assignment with its priority.
+The time a step took is processing_minutes, the time since the action before it (or the
+submission): the step's clock starts when the previous step hands the application on, not
+at the assignment, which for every step but the first lies further back. step_sla_met
+compares it with sla_hours. An action that matches no chain step keeps nulls there and is
+counted by unmatched_step_rate.
 """
 
 from __future__ import annotations
@@ -10,9 +19,12 @@ from smart_warehouse_assets.facts.keys import DATE_KEY, version_join
 from smart_warehouse_assets.facts.load import DailyLoad, daily_asset
 from smart_warehouse_assets.merge import Merge
 from smart_warehouse_assets.quality.reconcile import reconciliation_check
+from psycopg import sql
+
 from smart_warehouse_assets.quality.rules import (
     DATE,
     DEPARTMENT,
+    DESIGNATION,
     SCHEME,
     batch_recorded,
     count_offending,
@@ -20,6 +32,7 @@ from smart_warehouse_assets.quality.rules import (
     latest_partition_fresh,
     schema_matches_contract,
     unknown_member_rate,
+    unknown_share,
 )
 from smart_warehouse_assets.sources import registry
 
@@ -34,16 +47,21 @@ FACT_APPLICATION_PROCESSING = DailyLoad(
         SELECT a.action_id, a.application_id, coalesce(d.department_key, -1), coalesce(sc.scheme_key, -1),
                coalesce(ad.department_key, -1), {DATE_KEY.format('a.action_at')}, a.action_type,
                a.step_number,
-               round(extract(epoch FROM a.action_at - coalesce(a.previous_action_at, a.application_submitted_at)) / 60, 2),
-               a.action_at
+               m.minutes, a.action_at, coalesce(ds.designation_key, -1), a.assignment_id, a.assignment_priority,
+               a.step_action_required, a.step_sla_hours, a.step_is_final, m.minutes <= a.step_sla_hours * 60
         FROM staging.processing_actions a
+        CROSS JOIN LATERAL (SELECT round(extract(epoch FROM a.action_at
+                                 - coalesce(a.previous_action_at, a.application_submitted_at)) / 60, 2) AS minutes) m
         {version_join('sc', 'dim_scheme', 'sc.scheme_id = a.application_scheme_id', 'a.action_at')}
         {version_join('d', 'dim_department', 'd.department_code = sc.department_code', 'a.action_at')}
         {version_join('ad', 'dim_department', 'ad.department_id = a.department_id', 'a.action_at')}
+        {version_join('ds', 'dim_designation', 'ds.designation_id = a.designation_id', 'a.action_at')}
         WHERE a.partition_date BETWEEN %(first)s AND %(last)s
     """,
     columns=("action_id", "application_id", "department_key", "scheme_key", "acting_department_key",
-             "action_date_key", "action_type", "step_number", "processing_minutes", "action_at"),
+             "action_date_key", "action_type", "step_number", "processing_minutes", "action_at",
+             "designation_key", "assignment_id", "assignment_priority", "step_action_required", "step_sla_hours",
+             "step_is_final", "step_sla_met"),
     lineage={
         "action_id": [("staging/processing_actions", "action_id")],
         "application_id": [("staging/processing_actions", "application_id")],
@@ -55,6 +73,15 @@ FACT_APPLICATION_PROCESSING = DailyLoad(
         "step_number": [("staging/processing_actions", "step_number")],
         "processing_minutes": [("staging/processing_actions", "previous_action_at"),
                                ("staging/processing_actions", "application_submitted_at")],
+        "designation_key": [("dim_designation", "designation_key"), ("staging/processing_actions", "designation_id")],
+        "assignment_id": [("staging/processing_actions", "assignment_id")],
+        "assignment_priority": [("staging/processing_actions", "assignment_priority")],
+        "step_action_required": [("staging/processing_actions", "step_action_required")],
+        "step_sla_hours": [("staging/processing_actions", "step_sla_hours")],
+        "step_is_final": [("staging/processing_actions", "step_is_final")],
+        "step_sla_met": [("staging/processing_actions", "step_sla_hours"),
+                         ("staging/processing_actions", "previous_action_at"),
+                         ("staging/processing_actions", "application_submitted_at")],
     },
 )
 
@@ -62,8 +89,19 @@ FACT_APPLICATION_PROCESSING = DailyLoad(
 CHECKS = [
     keys_resolve("fact_application_processing", "action_date_key",
                  {"department_key": DEPARTMENT, "scheme_key": SCHEME, "acting_department_key": DEPARTMENT,
-                  "action_date_key": DATE}, "t.action_id::text"),
-    unknown_member_rate("fact_application_processing", "action_date_key", ("department_key", "scheme_key")),
+                  "action_date_key": DATE, "designation_key": DESIGNATION}, "t.action_id::text"),
+    unknown_member_rate("fact_application_processing", "action_date_key",
+                        ("department_key", "scheme_key", "designation_key")),
+    # Never blocks: an action without a chain step is still a right row, only less described.
+    unknown_share("unmatched_step_rate", "Share of a day's actions that match no approval-chain step (no "
+                  "assignment, no workflow, or a step_number past the workflow's last step): WARN above "
+                  "unmatched_step_warn, ERROR above unmatched_step_error (QualityThresholds); never blocks.",
+                  "fact_application_processing", "action_date_key", sql.SQL("t.step_sla_hours IS NULL"),
+                  limits="unmatched_step", blocking=False),
+    count_offending("step_sla_met_consistent", "step_sla_met is processing_minutes <= step_sla_hours * 60, "
+                    "and null exactly when either is unknown.", "fact_application_processing", "action_date_key",
+                    "t.step_sla_met IS DISTINCT FROM (t.processing_minutes <= t.step_sla_hours * 60)",
+                    "t.action_id::text"),
     reconciliation_check(registry.PROCESSING_ACTIONS),
     count_offending("processing_minutes_non_negative", "processing_minutes is never negative: an action "
                     "follows the previous action (or the submission).", "fact_application_processing",
@@ -78,8 +116,10 @@ CHECKS = [
 fact_application_processing = daily_asset(
     FACT_APPLICATION_PROCESSING,
     checks=CHECKS,
-    deps=[registry.PROCESSING_ACTIONS.staging_key.to_user_string(), "dim_date", "dim_scheme", "dim_department"],
+    deps=[registry.PROCESSING_ACTIONS.staging_key.to_user_string(), "dim_date", "dim_scheme", "dim_department",
+          "dim_designation"],
     group="facts",
     description="One row per processing action, partitioned by IST action day, with the minutes "
-        "since the application's previous action (or its submission).",
+        "since the application's previous action (or its submission), the approval-chain step it is "
+        "(sla_hours, step_sla_met), the acting officer's designation and the assignment.",
 )

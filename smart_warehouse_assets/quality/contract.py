@@ -26,6 +26,8 @@ CONTRACT_COLUMNS: dict[str, tuple[str, ...]] = {
                        "parent_department_code", "hierarchy_path", "level", *SCD2),
     "dim_model": ("model_key", "model_id", "model_name", "model_version", "use_case_code", "algorithm",
                   "trained_at", "status", *SCD2),
+    "dim_designation": ("designation_key", "designation_id", "designation_code", "designation_name",
+                        "grade_level", "can_approve", "status", *SCD2),
     "fact_service_applications": ("application_id", "application_number", "citizen_key", "scheme_key",
                                   "department_key", "submitted_date_key", "decided_date_key", "status",
                                   "channel", "amount_requested", "amount_approved", "processing_days",
@@ -35,6 +37,8 @@ CONTRACT_COLUMNS: dict[str, tuple[str, ...]] = {
                       "paid_date_key", "amount", "payment_mode", "payment_status", "etl_batch_id"),
     "fact_application_processing": ("action_id", "application_id", "department_key", "scheme_key",
                                     "action_date_key", "action_type", "step_number", "processing_minutes",
+                                    "designation_key", "assignment_id", "assignment_priority",
+                                    "step_action_required", "step_sla_hours", "step_is_final", "step_sla_met",
                                     "etl_batch_id"),
     "fact_eligibility_scoring": ("prediction_id", "application_id", "citizen_key", "scheme_key",
                                  "prediction_date_key", "model_version", "eligibility_score",
@@ -99,6 +103,7 @@ CONTRACT_CONSTRAINTS: dict[str, tuple[str, ...]] = {
     "dim_scheme": _scd2("scheme_id"),
     "dim_department": _scd2("department_id"),
     "dim_model": _scd2("model_id"),
+    "dim_designation": _scd2("designation_id"),
     "fact_service_applications": (
         primary_key("application_id"),  # natural_key_unique
         *not_null("citizen_key", "scheme_key", "department_key", "submitted_date_key",
@@ -108,7 +113,7 @@ CONTRACT_CONSTRAINTS: dict[str, tuple[str, ...]] = {
     "fact_application_processing": (
         primary_key("action_id"),  # natural_key_unique
         *not_null("department_key", "scheme_key", "acting_department_key",
-                  "action_date_key"),  # keys_resolve: the "key IS NULL" arms
+                  "action_date_key", "designation_key"),  # keys_resolve: the "key IS NULL" arms
         *not_null("step_number"),  # step_number_positive: the "step_number IS NULL" arm
     ),
     "fact_payments": (

@@ -25,6 +25,7 @@ CITIZEN = ("dim_citizen", "citizen_key")
 SCHEME = ("dim_scheme", "scheme_key")
 DEPARTMENT = ("dim_department", "department_key")
 MODEL = ("dim_model", "model_key")
+DESIGNATION = ("dim_designation", "designation_key")
 DAY = sql.SQL("to_date({}::text, 'YYYYMMDD')")
 
 
@@ -119,6 +120,17 @@ def keys_resolve(table: str, date_key: str, keys: dict[str, tuple[str, str]], sa
 
 def unknown_member_rate(table: str, date_key: str, keys: tuple[str, ...]) -> Check:
     any_unknown = sql.SQL(" OR ").join(sql.SQL("t.{} = -1").format(Ident(k)) for k in keys)
+    return unknown_share(
+        "unknown_member_rate",
+        f"Share of rows whose {', '.join(keys)} is the unknown member (-1): WARN above the first "
+        "threshold, ERROR above the second (QualityThresholds).",
+        table, date_key, any_unknown)
+
+
+def unknown_share(name: str, description: str, table: str, date_key: str, unknown: sql.Composable,
+                  limits: str = "unknown_member", blocking: bool = True) -> Check:
+    """Share of a day's rows (alias t) that are ``unknown``, judged by the thresholds
+    ``<limits>_warn`` and ``<limits>_error`` of QualityThresholds."""
 
     def evaluate(scope: CheckScope) -> list[Observation]:
         th = scope.thresholds
@@ -127,18 +139,13 @@ def unknown_member_rate(table: str, date_key: str, keys: tuple[str, ...]) -> Che
         query = sql.SQL(
             "SELECT {day}, round(count(*) FILTER (WHERE {bad})::numeric / greatest(count(*), %(min_rows)s), 5), "
             "NULL::text[] FROM public.{table} t WHERE {where} GROUP BY 1"
-        ).format(day=DAY.format(sql.SQL("t.{}").format(Ident(date_key))), bad=any_unknown,
+        ).format(day=DAY.format(sql.SQL("t.{}").format(Ident(date_key))), bad=unknown,
                  table=Ident(table), where=where)
-        return per_day(scope, query_rows(scope, query, params), f"<= {th.unknown_member_warn}",
-                        lambda v: v <= th.unknown_member_warn,
-                        lambda v: ERROR if v > th.unknown_member_error else WARN)
+        warn, error = getattr(th, f"{limits}_warn"), getattr(th, f"{limits}_error")
+        return per_day(scope, query_rows(scope, query, params), f"<= {warn}", lambda v: v <= warn,
+                        lambda v: ERROR if v > error else WARN)
 
-    return Check(
-        "unknown_member_rate",
-        f"Share of rows whose {', '.join(keys)} is the unknown member (-1): WARN above the first "
-        "threshold, ERROR above the second (QualityThresholds).",
-        ERROR, evaluate,
-    )
+    return Check(name, description, ERROR, evaluate, blocking)
 
 
 def quarantine_rate(staging_table: str, source_database: str, source_table: str, partitioned: bool) -> Check:

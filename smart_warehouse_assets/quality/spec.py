@@ -83,6 +83,11 @@ class QualityThresholds(dg.ConfigurableResource):
 
     unknown_member_warn: float = Field(default=0.10, ge=0, le=1)
     unknown_member_error: float = Field(default=0.25, ge=0, le=1)
+    # Processing actions matching no approval-chain step: a healthy portal numbers more actions
+    # than its chains have steps (a return or a field visit is an action of its own), so on
+    # the seeded world 10% of the actions match none at scale 1, up to 17% on a day.
+    unmatched_step_warn: float = Field(default=0.25, ge=0, le=1)
+    unmatched_step_error: float = Field(default=0.50, ge=0, le=1)
     quarantine_warn: float = Field(default=0.03, ge=0, le=1)
     quarantine_error: float = Field(default=0.10, ge=0, le=1)
     freshness_max_lag_days: int = Field(default=2, ge=0, le=3660)
@@ -99,7 +104,7 @@ class QualityThresholds(dg.ConfigurableResource):
     @model_validator(mode="after")
     def _warn_before_error(self) -> QualityThresholds:
         """Fractions lie in [0, 1] (the Field bounds, which also refuse NaN); WARN comes first."""
-        for name in ("unknown_member", "quarantine"):
+        for name in ("unknown_member", "unmatched_step", "quarantine"):
             warn, error = getattr(self, f"{name}_warn"), getattr(self, f"{name}_error")
             if warn > error:
                 raise ValueError(f"{name}_warn ({warn}) must not be above {name}_error ({error})")

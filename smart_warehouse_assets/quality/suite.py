@@ -79,6 +79,7 @@ DIMENSIONS = {
     "dim_scheme": _scd2_suite("dim_scheme", "scheme_id", "scheme_key"),
     "dim_department": _scd2_suite("dim_department", "department_id", "department_key"),
     "dim_model": _scd2_suite("dim_model", "model_id", "model_key"),
+    "dim_designation": _scd2_suite("dim_designation", "designation_id", "designation_key"),
 }
 
 FACTS = {

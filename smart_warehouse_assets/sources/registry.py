@@ -350,30 +350,95 @@ _APPLICATION_OF_ACTION = Lookup(
     """,
 )
 
+DESIGNATIONS = PortalTable(
+    "dept", "designations", "Official posts (clerk, section officer, tahsildar...), their grade and whether "
+    "they approve.",
+    columns=("designation_id", "designation_code", "designation_name", "grade_level", "can_approve", "status",
+             "created_at", "updated_at"),
+    assets=("staging/designations", "dim_designation"),
+    staging=Staging(
+        staging_table="designations",
+        pk="designation_id",
+        landing_ddl="designation_id uuid, designation_code text, designation_name text, grade_level smallint, "
+        "can_approve boolean, status text, created_at timestamptz, updated_at timestamptz",
+        select="""
+            SELECT t.designation_id, t.designation_code, t.designation_name, t.grade_level, t.can_approve,
+                   t.status, t.created_at, t.updated_at
+            FROM public.designations t WHERE {feeds}
+        """,
+        checked="""
+            SELECT l.*,
+                   CASE WHEN l.designation_id IS NULL OR nullif(btrim(l.designation_code), '') IS NULL
+                            THEN 'missing key: designation_code'
+                        WHEN l.created_at > now() OR l.updated_at > now() THEN 'timestamp in the future'
+                   END AS reject_reason,
+                   NULL::date AS partition_date
+            FROM land l
+        """,
+        stage="""
+            SELECT c.designation_id, upper(btrim(c.designation_code)), btrim(c.designation_name), c.grade_level,
+                   c.can_approve, c.status, c.created_at, c.updated_at
+            FROM checked c WHERE c.reject_reason IS NULL
+        """,
+        stage_columns=("designation_id", "designation_code", "designation_name", "grade_level", "can_approve",
+                       "status", "created_at", "updated_at"),
+    ),
+)
+
+# Read only inside the processing actions' extraction: which post the acting officer holds
+# (never a name, e-mail, phone or employee code), which assignment and workflow the action
+# belongs to, and that workflow's step of the action's number.
+DEPT_USERS = PortalTable(
+    "dept", "dept_users", "Department staff (holds staff personal data; the warehouse reads only an "
+    "officer's designation).",
+    columns=("dept_user_id", "designation_id"),
+)
+
+APPLICATION_ASSIGNMENTS = PortalTable(
+    "dept", "application_assignments", "Which office, officer and workflow an application is assigned to, "
+    "and its priority.",
+    columns=("assignment_id", "workflow_id", "priority"),
+)
+
+APPROVAL_CHAINS = PortalTable(
+    "dept", "approval_chains", "Ordered steps of each workflow: the action required and its SLA in hours.",
+    # Its key too: the change-capture publication lists these columns, and a column list must
+    # cover the replica identity (the primary key) or the portal could not update the table.
+    columns=("approval_chain_id", "workflow_id", "step_number", "action_required", "sla_hours", "is_final"),
+)
+
 PROCESSING_ACTIONS = PortalTable(
     "dept", "processing_actions", "Steps officers take on applications, in order.",
-    columns=("action_id", "application_id", "department_id", "action_type", "action_at", "step_number",
-             "updated_at"),
+    columns=("action_id", "application_id", "assignment_id", "department_id", "officer_id", "action_type",
+             "action_at", "step_number", "updated_at"),
     event="action_at",
     live=NOT_DELETED,
     assets=("staging/processing_actions", "fact_application_processing"),
-    joined=("citizen.service_applications",),
+    joined=("citizen.service_applications", "dept.application_assignments", "dept.approval_chains",
+            "dept.dept_users"),
     reconcile=Reconcile("fact_application_processing", "action_date_key", "action_id", None),
     staging=Staging(
         staging_table="processing_actions",
         pk="action_id",
         landing_ddl="action_id uuid, application_id uuid, department_id uuid, action_type text, "
         "action_at timestamptz, step_number integer, previous_action_at timestamptz, "
-        "updated_at timestamptz",
+        "updated_at timestamptz, assignment_id uuid, assignment_priority text, designation_id uuid, "
+        "step_action_required text, step_sla_hours integer, step_is_final boolean",
         # The previous (live) action may lie on any earlier day, so it is found in the portal.
+        # The chain step is the assignment's workflow's step of the action's number (unique
+        # per workflow, so the joins never multiply an action).
         select="""
             SELECT t.action_id, t.application_id, t.department_id, t.action_type, t.action_at,
                    t.step_number,
                    (SELECT max(p.action_at) FROM public.processing_actions p
                     WHERE p.application_id = t.application_id AND {live_p}
                       AND (p.action_at, p.step_number) < (t.action_at, t.step_number)),
-                   t.updated_at
+                   t.updated_at, t.assignment_id, s.priority, u.designation_id,
+                   ch.action_required, ch.sla_hours, ch.is_final
             FROM public.processing_actions t
+            LEFT JOIN public.application_assignments s ON s.assignment_id = t.assignment_id
+            LEFT JOIN public.approval_chains ch ON ch.workflow_id = s.workflow_id AND ch.step_number = t.step_number
+            LEFT JOIN public.dept_users u ON u.dept_user_id = t.officer_id
             WHERE {feeds} AND t.action_at >= %(start)s AND t.action_at < %(end)s
         """,
         lookups=(_APPLICATION_OF_ACTION,),
@@ -389,12 +454,16 @@ PROCESSING_ACTIONS = PortalTable(
         stage="""
             SELECT c.action_id, c.application_id, c.department_id, c.action_type, c.action_at,
                    c.step_number, c.previous_action_at, c.application_scheme_id,
-                   c.application_submitted_at, c.updated_at, c.partition_date
+                   c.application_submitted_at, c.updated_at, c.partition_date, c.assignment_id,
+                   lower(btrim(c.assignment_priority)), c.designation_id, btrim(c.step_action_required),
+                   c.step_sla_hours, c.step_is_final
             FROM checked c WHERE c.reject_reason IS NULL
         """,
         stage_columns=("action_id", "application_id", "department_id", "action_type", "action_at",
                        "step_number", "previous_action_at", "application_scheme_id",
-                       "application_submitted_at", "updated_at", "partition_date"),
+                       "application_submitted_at", "updated_at", "partition_date", "assignment_id",
+                       "assignment_priority", "designation_id", "step_action_required", "step_sla_hours",
+                       "step_is_final"),
         queue_for=("fact_application_processing",),
         changes_with="application_id",
     ),
@@ -402,7 +471,7 @@ PROCESSING_ACTIONS = PortalTable(
 
 ML_USE_CASES = PortalTable(
     "aiml", "ml_use_cases", "The platform's ML use cases (joined to each model version).",
-    columns=("use_case_code", "use_case_name", "problem_type"),
+    columns=("use_case_id", "use_case_code", "use_case_name", "problem_type"),  # its key: see APPROVAL_CHAINS
 )
 
 ML_MODELS = PortalTable(
@@ -590,8 +659,8 @@ PAYMENTS = PortalTable(
 # Dimension sources first, then event sources: the order staging assets are defined in.
 # Payments before applications: the applications fact sums the payments (amount_disbursed).
 REGISTRY: tuple[PortalTable, ...] = (
-    CITIZENS, SCHEMES, DEPARTMENTS, ML_USE_CASES, ML_MODELS, PAYMENTS, SERVICE_APPLICATIONS, PROCESSING_ACTIONS,
-    PREDICTIONS,
+    CITIZENS, SCHEMES, DEPARTMENTS, DESIGNATIONS, ML_USE_CASES, ML_MODELS, PAYMENTS, SERVICE_APPLICATIONS,
+    DEPT_USERS, APPLICATION_ASSIGNMENTS, APPROVAL_CHAINS, PROCESSING_ACTIONS, PREDICTIONS,
 )
 STAGED: tuple[PortalTable, ...] = tuple(e for e in REGISTRY if e.staging)
 BY_NAME: dict[str, PortalTable] = {e.name: e for e in REGISTRY}

@@ -9,7 +9,7 @@ GRANT SELECT (prediction_id, model_id, use_case_code, application_id, citizen_id
 GRANT SELECT (model_id, use_case_code, model_name, model_version, algorithm, trained_at, status,
               created_at, updated_at)
     ON public.ml_models TO smart_etl_reader;
-GRANT SELECT (use_case_code, use_case_name, problem_type, updated_at)
+GRANT SELECT (use_case_id, use_case_code, use_case_name, problem_type, updated_at)
     ON public.ml_use_cases TO smart_etl_reader;
 -- The warehouse writes what it measured back (aggregates/model_performance.py): it upserts its
 -- own warehouse_* figures into model_monitoring and withdraws (status = 'deleted') those it no

@@ -21,7 +21,7 @@ _RATE = re.compile(r"(rate|accuracy|share|precision|recall)")
 # What the brief asks the guide to show: each must be the title of some example.
 REQUIRED = ("district and fiscal quarter", "SLA compliance by scheme", "accuracy by model version",
             "etl_batches and etl_data_quality", "Decision time in working days", "Money paid out and failed",
-            "Approval share per scheme per state")
+            "Approval share per scheme per state", "breach their SLA most, by department")
 
 
 def examples() -> dict[str, str]:
@@ -139,7 +139,23 @@ def _approval_share_matches_the_fact(url, columns, rows):
     assert got == expected and len({state for state, _ in got}) > 1
 
 
+def _step_breaches_match_the_fact(url, columns, rows):
+    judged, breached = run(url, "SELECT count(step_sla_met), count(*) FILTER (WHERE NOT step_sla_met) "
+                                "FROM fact_application_processing")[1][0]
+    assert breached > 0
+    assert sum(_column(columns, rows, "steps_judged")) == judged
+    assert sum(_column(columns, rows, "breaches")) == breached
+    assert _column(columns, rows, "breaches")[0] == max(_column(columns, rows, "breaches"))
+    for row in rows:
+        r = dict(zip(columns, row))
+        assert r["step_action_required"] and r["step_sla_hours"] > 0
+        assert r["breaches"] <= r["steps_judged"]
+        assert (r["avg_hours_over_sla"] is None) == (r["breaches"] == 0)
+
+
 _SPECIFIC = {
+    "Workflow steps that breach their SLA most, by department (fact_application_processing)":
+        _step_breaches_match_the_fact,
     "Approval share per scheme per state (from the decision-day aggregate)": _approval_share_matches_the_fact,
     "Money paid out and failed by department and scheme (fact_payments)": _payments_match_the_facts,
     "Decision time in working days by state and scheme": _working_days_below_calendar_days,

@@ -115,3 +115,15 @@ def test_each_entry_reads_real_columns_and_its_sql_runs(database_urls):
             conn.execute(entry.floor()).fetchall()
             if entry.staging:
                 conn.execute(entry.extraction(), always if entry.partitioned else None).fetchall()
+
+
+def test_each_entry_reads_its_table_key(database_urls):
+    """The change-capture publication lists each entry's columns; a column list that misses the
+    replica identity (the primary key) makes the portal refuse every UPDATE of that table."""
+    for entry in REGISTRY:
+        with psycopg.connect(database_urls[entry.portal]) as conn:
+            key = {c for (c,) in conn.execute(
+                "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid "
+                "AND a.attnum = ANY(i.indkey) WHERE i.indrelid = ('public.' || %s)::regclass AND i.indisprimary",
+                (entry.table,))}
+            assert key and key <= set(entry.columns), f"{entry.name}: key {key} not among {entry.columns}"

@@ -130,12 +130,14 @@ EXPECTED_FAMILY = {
     "amount_requested": "numeric", "amount_approved": "numeric", "benefit_amount": "numeric",
     "eligibility_score": "numeric", "confidence_score": "numeric",
     "started_at": "timestamptz", "finished_at": "timestamptz", "checked_at": "timestamptz",
+    "designation_id": "uuid", "assignment_id": "uuid", "can_approve": "boolean", "step_is_final": "boolean",
+    "step_sla_met": "boolean", "step_sla_hours": "integer",
 }
 
 
 def test_every_contract_column_exists_with_its_type_family(database_urls):
     contract = _contract_tables()
-    assert len(contract) == 16, "the contract's warehouse table could not be read"
+    assert len(contract) == 17, "the contract's warehouse table could not be read"
     for table, columns in contract.items():
         actual = dict(_rows(database_urls["warehouse"],
             "SELECT column_name, data_type FROM information_schema.columns "
@@ -149,13 +151,14 @@ def test_every_contract_column_exists_with_its_type_family(database_urls):
                 assert family == "integer", f"{table}.{column} is {actual[column]}"
             elif column in EXPECTED_FAMILY:
                 assert family == EXPECTED_FAMILY[column], f"{table}.{column} is {actual[column]}"
-        if table in {"dim_citizen", "dim_scheme", "dim_department", "dim_model"}:
+        if table in {"dim_citizen", "dim_scheme", "dim_department", "dim_model", "dim_designation"}:
             assert set(SCD2_COLUMNS) <= set(columns), f"{table}: the contract omits the SCD2 columns"
             for column in SCD2_COLUMNS:
                 assert column in actual, f"{table}.{column} missing"
 
 
-@pytest.mark.parametrize("table", ["dim_citizen", "dim_scheme", "dim_department", "dim_model", "dim_date"])
+@pytest.mark.parametrize("table", ["dim_citizen", "dim_scheme", "dim_department", "dim_model", "dim_designation",
+                                   "dim_date"])
 def test_unknown_members_exist(database_urls, table):
     key = "date_key" if table == "dim_date" else table.replace("dim_", "") + "_key"
     assert _rows(database_urls["warehouse"], f"SELECT count(*) FROM public.{table} WHERE {key} = -1") == [(1,)]

@@ -68,6 +68,7 @@ SCD2 = {
                                          "level, department_type, district, status")),
     "dim_model": ("model_id", ("model_name, model_version, use_case_code, use_case_name, problem_type, algorithm, "
                                "trained_at, status")),
+    "dim_designation": ("designation_id", "designation_code, designation_name, grade_level, can_approve, status"),
 }
 # The staging tables: source database, source table, primary key, partitioned by day.
 STAGED = {
@@ -78,6 +79,7 @@ STAGED = {
     "processing_actions": ("smart_dept", "processing_actions", "action_id", True),
     "predictions": ("smart_aiml", "predictions", "prediction_id", True),
     "ml_models": ("smart_aiml", "ml_models", "model_id", False),
+    "designations": ("smart_dept", "designations", "designation_id", False),
     "payments": ("smart_citizen", "payments", "payment_id", True),
 }
 # The day each partitioned source is flooded on: one that has rows of it in the test world.
@@ -198,6 +200,20 @@ BREAKS = {
     "negative processing minutes": (
         [f"UPDATE fact_application_processing SET processing_minutes = -5 WHERE action_id = {ACTION}"],
         {("fact_application_processing", "processing_minutes_non_negative")},
+        "2026-09-04"),
+    "actions matching no chain step on a day": (
+        ["UPDATE fact_application_processing SET step_action_required = NULL, step_sla_hours = NULL, "
+         "step_is_final = NULL, step_sla_met = NULL WHERE action_date_key = 20260905"],
+        {("fact_application_processing", "unmatched_step_rate")},
+        "2026-09-05"),
+    "step_sla_met flipped": (
+        ["UPDATE fact_application_processing SET step_sla_met = NOT step_sla_met WHERE action_id = "
+         "(SELECT action_id FROM fact_application_processing WHERE action_date_key = 20260904 "
+         "AND step_sla_met IS NOT NULL ORDER BY 1 LIMIT 1)",
+         "UPDATE fact_application_processing SET step_sla_met = true WHERE action_id = "
+         "(SELECT action_id FROM fact_application_processing WHERE action_date_key = 20260904 "
+         "AND step_sla_hours IS NULL ORDER BY 1 LIMIT 1)"],
+        {("fact_application_processing", "step_sla_met_consistent")},
         "2026-09-04"),
     "step number 0": (
         [f"UPDATE fact_application_processing SET step_number = 0 WHERE action_id = {ACTION}"],
@@ -328,6 +344,7 @@ SCHEMA_BREAKS = {
           "CHECK (actual_outcome IN ('approved', 'rejected')) NOT VALID"),
          "ALTER TABLE agg_daily_applications DROP CONSTRAINT agg_daily_applications_check",
          "DROP INDEX dim_model_current_uq",
+         "DROP INDEX dim_designation_version_uq",
          "ALTER TABLE fact_prediction_outcome DROP CONSTRAINT fact_prediction_outcome_outcome_check",
          "ALTER TABLE agg_model_performance DROP CONSTRAINT agg_model_performance_pkey",
          "DROP INDEX dim_holiday_day_state_uq",
@@ -345,6 +362,7 @@ SCHEMA_BREAKS = {
          ("fact_eligibility_scoring", "schema_matches_contract"): "CHECK ((actual_outcome",
          ("agg_daily_applications", "schema_matches_contract"): "CHECK ((applications_submitted",
          ("dim_model", "schema_matches_contract"): "UNIQUE (model_id) WHERE is_current",
+         ("dim_designation", "schema_matches_contract"): "UNIQUE (designation_id, valid_from)",
          ("fact_prediction_outcome", "schema_matches_contract"): "CHECK ((outcome",
          ("agg_model_performance", "schema_matches_contract"): "PRIMARY KEY (date_key, model_key, use_case_code)",
          ("dim_holiday", "schema_matches_contract"): "UNIQUE (date_key, state) NULLS NOT DISTINCT",

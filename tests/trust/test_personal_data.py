@@ -50,7 +50,16 @@ def _mark_the_portals(urls: dict[str, str]) -> tuple[list[str], str]:
         conn.execute("UPDATE processing_actions SET remarks = %s WHERE action_id IN "
                      "(SELECT action_id FROM processing_actions ORDER BY action_at LIMIT 50)", (f"{TOKEN} said",))
         conn.execute("UPDATE departments SET email = %s, phone = %s", (f"{TOKEN}@dept.invalid", f"{PHONE}0000"))
-        conn.execute("UPDATE dept_users SET full_name = %s", (f"Officer {TOKEN}",))
+        # Staff: the officers whose actions are loaded keep their names, e-mails, phones and
+        # employee codes in the portal; only their designation reaches the warehouse.
+        conn.execute("""UPDATE dept_users SET full_name = %s, email = %s || dept_user_id || '@dept.invalid',
+                        phone = %s || row_n, employee_code = %s || row_n
+                        FROM (SELECT dept_user_id AS id, row_number() OVER (ORDER BY dept_user_id) AS row_n
+                              FROM dept_users) n WHERE n.id = dept_user_id""",
+                     (f"Officer {TOKEN}", f"{TOKEN}.", PHONE, f"EMP-{TOKEN}-"))
+        for table in ("designations", "application_assignments", "approval_chains"):
+            conn.execute(sql.SQL("UPDATE {} SET created_by = %s, updated_by = %s").format(sql.Identifier(table)),
+                         (f"admin {TOKEN}", f"admin {TOKEN}"))
     with psycopg.connect(urls["aiml"]) as conn:
         conn.execute("UPDATE predictions SET features = jsonb_build_object('note', %s::text)", (TOKEN,))
     return ids, quarantined
@@ -106,11 +115,16 @@ def test_personal_data_never_reaches_the_warehouse_nor_dagster(seeded, capfd):
     assert reason == "timestamp in the future" and payload["birth_year"] == 1901
     assert not keys & PERSONAL_KEYS
 
+    # The officers' posts did flow through, to the actions of the loaded days.
+    assert count(wh, "SELECT count(*) FROM dim_designation WHERE designation_key <> -1") > 0
+    assert count(wh, "SELECT count(*) FROM fact_application_processing WHERE designation_key <> -1") > 0
+
     assert _leaks_in_tables(wh) == {}
-    # The scan itself finds what the portal holds.
+    # The scan itself finds what the portal holds (its audit trail records the marked values too).
     assert set(_leaks_in_tables(urls["citizen"], 9)) == {"public.citizens", "public.service_applications",
-                                                         "public.payments"}
+                                                         "public.payments", "public.audit_log"}
     assert count(wh, "SELECT count(*) FROM fact_payments WHERE paid_date_key = %s",
                  (int((FIRST + timedelta(days=1)).strftime("%Y%m%d")),)) >= 2
+    assert {"public.dept_users", "public.designations"} <= set(_leaks_in_tables(urls["dept"], 11))
     assert [m for text in stored for m in _markers_in(text)] == []
     assert _markers_in(output.out + output.err) == []

@@ -7,7 +7,8 @@ from psycopg import sql
 
 FACTS = ("fact_service_applications", "fact_application_processing", "fact_eligibility_scoring",
          "fact_prediction_outcome", "agg_daily_applications", "fact_payments", "agg_daily_decisions")
-DIMENSIONS = ("dim_date", "dim_holiday", "dim_citizen", "dim_scheme", "dim_department", "dim_model")
+DIMENSIONS = ("dim_date", "dim_holiday", "dim_citizen", "dim_scheme", "dim_department", "dim_model",
+              "dim_designation")
 
 
 def rows(url: str, query: str, params=None) -> list[tuple]:

@@ -96,7 +96,8 @@ def test_dirty_rows_that_pass_the_rules_are_loaded_and_cleaned(loaded_template):
 
 def test_scd2_invariants_hold(loaded_template):
     wh = loaded_template[0]["warehouse"]
-    for table, nk in (("dim_citizen", "citizen_id"), ("dim_scheme", "scheme_id"), ("dim_department", "department_id")):
+    for table, nk in (("dim_citizen", "citizen_id"), ("dim_scheme", "scheme_id"), ("dim_department", "department_id"),
+                      ("dim_designation", "designation_id")):
         assert scalar(wh, f"SELECT count(*) FROM (SELECT {nk} FROM {table} WHERE {nk} IS NOT NULL "
                           f"GROUP BY 1 HAVING count(*) FILTER (WHERE is_current) <> 1) x") == 0, table
         gaps = scalar(wh, f"""SELECT count(*) FROM (
@@ -141,6 +142,34 @@ def test_measures_follow_the_contract(loaded_template):
     # Every fact points at the dimension version valid at its event time.
     assert scalar(wh, """SELECT count(*) FROM fact_service_applications f JOIN dim_citizen c USING (citizen_key)
         WHERE c.citizen_key <> -1 AND NOT (f.submitted_at >= c.valid_from AND f.submitted_at < c.valid_to)""") == 0
+
+
+def test_each_action_carries_its_workflow_step_from_the_portal(loaded_template):
+    """Chain step, assignment and the officer's post, as the department portal joins them."""
+    urls = loaded_template[0]
+    expected = {r[0]: r[1:] for r in rows(urls["dept"], """
+        SELECT a.action_id, a.assignment_id, s.priority, ch.action_required, ch.sla_hours, ch.is_final,
+               d.designation_code
+        FROM processing_actions a
+        LEFT JOIN application_assignments s ON s.assignment_id = a.assignment_id
+        LEFT JOIN approval_chains ch ON ch.workflow_id = s.workflow_id AND ch.step_number = a.step_number
+        LEFT JOIN dept_users u ON u.dept_user_id = a.officer_id
+        LEFT JOIN designations d ON d.designation_id = u.designation_id
+        WHERE a.status <> 'deleted'""")}
+    loaded = rows(urls["warehouse"], """
+        SELECT f.action_id, f.assignment_id, f.assignment_priority, f.step_action_required, f.step_sla_hours,
+               f.step_is_final, nullif(d.designation_code, 'UNKNOWN')
+        FROM fact_application_processing f JOIN dim_designation d USING (designation_key)""")
+    assert loaded and all(expected[r[0]] == r[1:] for r in loaded), [r for r in loaded if expected[r[0]] != r[1:]][:3]
+    # Both kinds occur: steps of a chain, and actions past their workflow's last step.
+    assert {r[4] is None for r in loaded} == {True, False}
+    assert scalar(urls["warehouse"], """SELECT count(*) FROM fact_application_processing WHERE
+        step_sla_met IS DISTINCT FROM (processing_minutes <= step_sla_hours * 60)""") == 0
+    assert scalar(urls["warehouse"], "SELECT count(*) FROM fact_application_processing WHERE NOT step_sla_met") > 0
+    # The post is the version valid when the officer acted.
+    assert scalar(urls["warehouse"], """SELECT count(*) FROM fact_application_processing f
+        JOIN dim_designation d USING (designation_key)
+        WHERE d.designation_key <> -1 AND NOT (f.action_at >= d.valid_from AND f.action_at < d.valid_to)""") == 0
 
 
 def test_aggregate_equals_group_by_of_the_fact(loaded_template):
