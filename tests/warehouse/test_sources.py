@@ -20,7 +20,9 @@ def test_observing_the_portals_records_row_counts_and_latest_updates(seeded_temp
         }
     assert set(observed) == {
         "smart_citizen/citizens", "smart_citizen/schemes", "smart_citizen/service_applications", "smart_citizen/payments",
-        "smart_dept/departments", "smart_dept/processing_actions", "smart_aiml/ml_use_cases", "smart_aiml/ml_models",
+        "smart_dept/departments", "smart_dept/designations", "smart_dept/dept_users", "smart_dept/approval_chains",
+        "smart_dept/application_assignments", "smart_dept/processing_actions",
+        "smart_aiml/ml_use_cases", "smart_aiml/ml_models",
         "smart_aiml/predictions",
     }
     (count, latest), = rows(urls["citizen"], "SELECT count(*), max(updated_at) FROM service_applications")
