@@ -7,6 +7,7 @@ the same single run that an asset backfill with BackfillPolicy.single_run() laun
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import date
 from pathlib import Path
@@ -47,16 +48,33 @@ observe_portals_job = dg.define_asset_job(
 EVENT_BATCH_SIZE = "1000"
 
 
+# What earlier versions wrote as a new home's dagster.yaml: replaced by local_instance_config.
+_OLD_LOCAL_CONFIG = "telemetry:\n  enabled: false\n"
+
+
+def local_instance_config(home: Path) -> str:
+    """dagster.yaml of a local instance: Dagster's SQLite storage, its event log writing each
+    batch of events at once (operations/event_log.py), telemetry off."""
+    return (
+        "telemetry:\n  enabled: false\n"
+        "event_log_storage:\n"
+        "  module: smart_warehouse_assets.operations.event_log\n"
+        "  class: BatchedSqliteEventLogStorage\n"
+        "  config:\n"
+        f"    base_dir: {json.dumps(str(home / 'history' / 'runs'))}\n"
+    )
+
+
 def ensure_dagster_home() -> Path:
     """DAGSTER_HOME, defaulting to a git-ignored folder of the project, telemetry off,
-    batched event writes on (EVENT_BATCH_SIZE)."""
+    batched event writes on (EVENT_BATCH_SIZE). A dagster.yaml of the user's own is kept."""
     home = Path(os.environ.setdefault("DAGSTER_HOME", str(DEFAULT_DAGSTER_HOME)))
     os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
     os.environ.setdefault("DAGSTER_EVENT_BATCH_SIZE", EVENT_BATCH_SIZE)
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
-    if not config.exists():
-        config.write_text("telemetry:\n  enabled: false\n")
+    if not config.exists() or config.read_text() == _OLD_LOCAL_CONFIG:
+        config.write_text(local_instance_config(home))
     return home
 
 
