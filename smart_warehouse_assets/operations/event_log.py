@@ -15,18 +15,24 @@ materializations itself.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+import sqlalchemy
 
 from dagster._core.events import ASSET_CHECK_EVENTS, ASSET_EVENTS, EVENT_TYPE_TO_PIPELINE_RUN_STATUS
 from dagster._core.events.log import EventLogEntry
 from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 from dagster._core.storage.event_log import SqliteEventLogStorage
 from dagster._core.storage.event_log.schema import AssetCheckExecutionsTable, SqlEventLogStorageTable
+from dagster._core.storage.sql import create_engine
 from dagster._core.storage.sqlalchemy_compat import db_result
+from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
 from dagster_shared.serdes import serialize_value
 
-# Rows per multi-row INSERT: well under SQLite's limit of bound variables per statement.
-_ROWS_PER_INSERT = 500
+# Engines kept open (one per database file: the index and the latest runs' files).
+_ENGINES_KEPT = 8
 
 
 def _is_plain_asset_event(event: EventLogEntry) -> bool:
@@ -38,12 +44,43 @@ def _is_plain_asset_event(event: EventLogEntry) -> bool:
     return kind in ASSET_EVENTS and kind not in ASSET_CHECK_EVENTS and kind not in EVENT_TYPE_TO_PIPELINE_RUN_STATUS
 
 
+def _no_sync_per_commit(dbapi_connection, _record) -> None:
+    """WAL files are synced at checkpoints, not at every commit: a crash of the machine may
+    lose the last events written, never the database's consistency (SQLite's own guarantee
+    for synchronous=NORMAL in WAL mode); a crash of the process loses nothing."""
+    dbapi_connection.execute("PRAGMA synchronous=NORMAL")
+
+
 class BatchedSqliteEventLogStorage(SqliteEventLogStorage):
     """Dagster's SQLite event log, with ``store_event_batch`` writing each batch at once."""
 
     @classmethod
     def from_config_value(cls, inst_data, config_value):  # the parent builds its own class
         return cls(inst_data=inst_data, **config_value)
+
+    @contextmanager
+    def _connect(self, shard: str) -> Iterator:
+        """As Dagster's, a transaction on the shard's file, but through an engine kept for
+        the next event rather than one built and disposed of per event (no pool either way:
+        each use opens its own SQLite connection)."""
+        from sqlalchemy.pool import NullPool
+
+        with self._db_lock:
+            engines = self.__dict__.setdefault("_engines", OrderedDict())
+            engine = engines.get(shard)
+            if engine is None:
+                engine = create_engine(self.conn_string_for_shard(shard), poolclass=NullPool,
+                                       connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
+                sqlalchemy.event.listen(engine, "connect", _no_sync_per_commit)
+                engines[shard] = engine
+                while len(engines) > _ENGINES_KEPT:
+                    engines.popitem(last=False)[1].dispose()
+            engines.move_to_end(shard)
+            if shard not in self._initialized_dbs:  # a new file, or one wiped since
+                self._initdb(engine)
+                self._initialized_dbs.add(shard)
+            with engine.connect() as conn, conn.begin():
+                yield conn
 
     def store_event_batch(self, events: Sequence[EventLogEntry]) -> None:
         """Runs of plain asset events of one run are written together; any other event (a
@@ -69,8 +106,7 @@ class BatchedSqliteEventLogStorage(SqliteEventLogStorage):
             return
         rows = [self._event_to_row(e) for e in events]
         with self.run_connection(events[0].run_id) as conn:
-            for start in range(0, len(rows), _ROWS_PER_INSERT):
-                conn.execute(SqlEventLogStorageTable.insert().values(rows[start:start + _ROWS_PER_INSERT]))
+            conn.execute(SqlEventLogStorageTable.insert(), rows)
         # Mirror them into the index database (cross-run asset queries) with their tags, and
         # update each asset's own row, in one transaction.
         with self.index_transaction() as conn:
@@ -103,4 +139,4 @@ class BatchedSqliteEventLogStorage(SqliteEventLogStorage):
             evaluation_event_storage_id=event_id,
         )
         with self.index_connection() as conn:
-            conn.execute(AssetCheckExecutionsTable.insert().values([{**common, "partition": p} for p in partition_keys]))
+            conn.execute(AssetCheckExecutionsTable.insert(), [{**common, "partition": p} for p in partition_keys])
