@@ -51,6 +51,7 @@ def test_benchmark_measures_every_stage_and_cleans_up(tmp_path):
     assert increment["reused_cli_load"]  # `smart-warehouse load` of every partition set the watermarks
     assert 0 < increment["rows"] < moved
     assert "processing_actions" in increment["detail"]
+    assert increment["per_asset_seconds"]["fact_service_applications"] >= 0  # the median night, per asset
 
     # Change capture: every change written reached the warehouse, each with its latency.
     cdc = stages["cdc"]
