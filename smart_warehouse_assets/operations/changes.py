@@ -95,9 +95,11 @@ FROM public.payments t JOIN public.service_applications sa ON sa.application_id 
 WHERE t.updated_at > coalesce(%(since)s::timestamptz, '-infinity') AND t.updated_at <= %(until)s
   AND sa.submitted_at IS NOT NULL AND {feeds}
 """
-# The decision-day aggregate reloads the decision days of the applications that changed or
-# that a payment landed on (a decision moved to another day leaves its old day to the weekly
-# full reload, as a back-dated change does).
+# The decision-day aggregate's days: the decision days of the applications that changed or
+# that a payment landed on, as the portal has them now. They put the aggregate in the run and
+# name days its checks judge; a change-driven run merges it by the days the applications fact
+# queued (merge.py), which also holds the day a decision moved away from (or was taken back
+# from): the warehouse has it, the portal no longer does.
 DECISIONS_ASSET = "agg_daily_decisions"
 _DECISION_DAYS = """
 SELECT DISTINCT (decided_at AT TIME ZONE 'Asia/Kolkata')::date FROM (

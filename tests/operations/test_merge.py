@@ -11,15 +11,18 @@ the same window must change nothing.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import dagster as dg
 import psycopg
 
 from smart_warehouse_assets.operations.refresh import refresh_changed_partitions
-from smart_warehouse_assets.partitions import DayRange
-from tests.conftest import TEST_START
-from tests.operations.helpers import evaluate_sensor, execute_request
+from smart_warehouse_assets.operations.schedules import nightly_incremental
+from smart_warehouse_assets.partitions import IST, DayRange
+from tests.conftest import LAST_DAY, TEST_START
+from tests.operations.helpers import (
+    evaluate_sensor, execute_request, partitions_of, record_full_load, resources,
+)
 from tests.operations.test_refresh import SIMULATED_DAY, _rebuilt_from_scratch, simulated  # noqa: F401 (fixture)
 from tests.warehouse.helpers import FACTS, contents, rows, scalar
 
@@ -164,4 +167,52 @@ def test_a_change_driven_run_merges_only_the_changed_rows_and_equals_a_rebuild(s
     rebuilt = _rebuilt_from_scratch(urls)
     rebuilt |= {t: contents(wh, t, "staging") for t in STAGED}
     for table in incremental:  # table by table, so a difference names its table
+        assert incremental[table] == rebuilt[table], table
+
+
+def _nightly_request(urls: dict[str, str], instance: dg.DagsterInstance, yesterday: date) -> dg.RunRequest:
+    """What the nightly schedule asks for at 01:30 IST the day after ``yesterday``."""
+    at = datetime.combine(yesterday + timedelta(days=1), datetime.min.time(), IST).replace(hour=1, minute=30)
+    with dg.build_schedule_context(instance=instance, scheduled_execution_time=at,
+                                   resources=resources(urls)) as context:
+        return nightly_incremental(context)
+
+
+def test_a_decision_moved_to_a_later_day_is_taken_off_its_old_decision_day_in_the_nightly_run(loaded):
+    """agg_daily_decisions counts a decision on its decision day. A decision corrected to a later
+    day must leave its old day in the nightly run, not at the weekly reload: the old day lies
+    before every day the portal shows changed, so only the warehouse knows it. The run judges
+    that day, and the warehouse comes out as a rebuild from scratch, table by table."""
+    urls = loaded[0]
+    wh = urls["warehouse"]
+    record_full_load(urls)
+    (app, old), = rows(urls["citizen"], """
+        SELECT application_id, (decided_at AT TIME ZONE 'Asia/Kolkata')::date FROM service_applications
+        WHERE status IN ('approved', 'rejected') ORDER BY decided_at, application_id LIMIT 1""")
+    new = old + timedelta(days=5)
+    assert new < LAST_DAY
+    with psycopg.connect(urls["citizen"]) as conn:
+        conn.execute(f"UPDATE service_applications SET decided_at = decided_at + interval '5 days', "
+                     f"updated_at = {_STAMP} WHERE application_id = %s", (app,))
+    old_key, new_key = (int(d.strftime("%Y%m%d")) for d in (old, new))
+    decided_before = dict(rows(wh, "SELECT date_key, sum(decisions) FROM agg_daily_decisions "
+                                   "WHERE date_key IN (%s, %s) GROUP BY 1", (old_key, new_key)))
+
+    with dg.instance_for_test() as instance:
+        request = _nightly_request(urls, instance, LAST_DAY)
+        assert old not in partitions_of(request)["agg_daily_decisions"]  # the portal no longer shows it
+        result = execute_request(urls, request, instance)
+    assert result.success
+
+    decided_after = dict(rows(wh, "SELECT date_key, sum(decisions) FROM agg_daily_decisions "
+                                  "WHERE date_key IN (%s, %s) GROUP BY 1", (old_key, new_key)))
+    assert decided_after.get(old_key, 0) == decided_before[old_key] - 1
+    assert decided_after[new_key] == decided_before.get(new_key, 0) + 1
+    judged = {k for (k,) in rows(wh, "SELECT partition_key FROM etl_data_quality WHERE run_id = %s AND asset_key = "
+                                     "'agg_daily_decisions' AND check_name = 'matches_fact_group_by'", (result.run_id,))}
+    assert {old.isoformat(), new.isoformat(), LAST_DAY.isoformat()} <= judged
+
+    incremental = {t: contents(wh, t) for t in FACTS}
+    rebuilt = _rebuilt_from_scratch(urls)
+    for table in FACTS:  # table by table, so a difference names its table
         assert incremental[table] == rebuilt[table], table
