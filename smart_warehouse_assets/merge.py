@@ -15,10 +15,13 @@ whose registry entry queues its changes and the assets that declare a :class:`Me
 2. **the fact** (``facts/load.py``, ``merge_rows``) takes its queued keys, deletes its
    rows with those keys and inserts them again from staging, in one transaction. The
    days its rows left and entered (old and new day of a moved row) are the days it
-   touched; it queues the values of each ``Merge.feeds`` column of those rows (the
-   aggregate's days) for the asset named there;
-3. **the aggregate**, declared ``Merge("date_key", "integer")``, merges the same way with
-   days as keys: it recomputes exactly the days queued for it.
+   touched; it queues the value of each ``Merge.feeds`` expression on those rows, as they
+   were and as they are (the aggregates' days), for the asset named there;
+3. **the aggregates**, declared ``Merge("date_key", "integer")``, merge the same way with
+   days as keys: each recomputes exactly the days queued for it. A row that moved queues
+   the day it left as well as the day it entered (a decision corrected to another day
+   recomputes both decision days), and a feed may look its day up elsewhere (a new action
+   queues its application's submission day, whose step-SLA breaches it changes).
 
 When: an asset merges when its run carries a watermark window (``changes.WINDOW_TAG``)
 whose start is known for its source and the sources its look-ups read. A full reload
@@ -63,8 +66,9 @@ class Merge:
 
     key: str  # the column rows are merged by: a fact's natural key, an aggregate's date key
     key_type: str  # its SQL type (one of KEY_TYPES)
-    # (downstream asset, column of this table): the values of that column on every row this
-    # asset writes or removes are queued for that asset to merge by.
+    # (downstream asset, SQL on a row of this table, alias t): its value on every row this
+    # asset writes or removes is queued for that asset to merge by (nulls are not). A constant
+    # of the code: a column (``t.submitted_date_key``) or a look-up by the row's columns.
     feeds: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:

@@ -3,6 +3,13 @@
 The state and district are the applicant's in the citizen version the fact points to (the
 version valid at submission); avg_processing_days and sla_compliance_rate are over the
 group's decided applications and null when none is decided.
+
+step_sla_breaches counts the workflow steps of the group's applications, on any action day,
+that took longer than their chain step allows (fact_application_processing.step_sla_met =
+false). It reads the processing fact, so the asset runs after it; in a change-driven run
+that fact queues the submission day of the application of every breaching step it removes
+or writes (facts/application_processing.py), and a step that lands on an old application
+recomputes that application's submission day here the same night.
 """
 
 from __future__ import annotations
@@ -48,9 +55,12 @@ AGG_DAILY_APPLICATIONS = DailyLoad(
                      FILTER (WHERE f.status IN ('approved', 'rejected')), 5),
                round(avg(CASE WHEN f.status = 'rejected' THEN 1.0 ELSE 0.0 END)
                      FILTER (WHERE f.status IN ('approved', 'rejected')), 5),
-               sum(f.amount_disbursed)
+               sum(f.amount_disbursed),
+               sum(b.breaches)::integer
         FROM public.fact_service_applications f
         LEFT JOIN public.dim_citizen c ON c.citizen_key = f.citizen_key
+        CROSS JOIN LATERAL (SELECT count(*) AS breaches FROM public.fact_application_processing p
+                            WHERE p.application_id = f.application_id AND NOT p.step_sla_met) b
         WHERE f.submitted_date_key BETWEEN %(first_key)s AND %(last_key)s
         GROUP BY 1, 2, 3, 4, 5
     """,
@@ -58,7 +68,7 @@ AGG_DAILY_APPLICATIONS = DailyLoad(
              "applications_approved", "applications_rejected", "applications_pending",
              "applications_withdrawn", "amount_requested", "amount_approved",
              "avg_processing_days", "sla_compliance_rate", "approval_rate", "rejection_rate",
-             "amount_disbursed"),
+             "amount_disbursed", "step_sla_breaches"),
     lineage={
         "date_key": [("fact_service_applications", "submitted_date_key")],
         "scheme_key": [("fact_service_applications", "scheme_key")],
@@ -77,6 +87,9 @@ AGG_DAILY_APPLICATIONS = DailyLoad(
         "approval_rate": [("fact_service_applications", "status")],
         "rejection_rate": [("fact_service_applications", "status")],
         "amount_disbursed": [("fact_service_applications", "amount_disbursed")],
+        "step_sla_breaches": [("fact_application_processing", "step_sla_met"),
+                              ("fact_application_processing", "application_id"),
+                              ("fact_service_applications", "application_id")],
     },
 )
 
@@ -92,11 +105,13 @@ diff AS (
     WHERE a.date_key IS NULL OR e.date_key IS NULL
        OR (a.applications_submitted, a.applications_approved, a.applications_rejected,
            a.applications_pending, a.applications_withdrawn, a.amount_requested, a.amount_approved,
-           a.avg_processing_days, a.sla_compliance_rate, a.approval_rate, a.rejection_rate, a.amount_disbursed)
+           a.avg_processing_days, a.sla_compliance_rate, a.approval_rate, a.rejection_rate, a.amount_disbursed,
+           a.step_sla_breaches)
           IS DISTINCT FROM
           (e.applications_submitted, e.applications_approved, e.applications_rejected,
            e.applications_pending, e.applications_withdrawn, e.amount_requested, e.amount_approved,
-           e.avg_processing_days, e.sla_compliance_rate, e.approval_rate, e.rejection_rate, e.amount_disbursed)
+           e.avg_processing_days, e.sla_compliance_rate, e.approval_rate, e.rejection_rate, e.amount_disbursed,
+           e.step_sla_breaches)
 )
 SELECT to_date(date_key::text, 'YYYYMMDD'), count(*), (array_agg(grain ORDER BY grain))[1:5] FROM diff GROUP BY 1
 """
@@ -116,7 +131,8 @@ def _aggregate_matches_fact() -> Check:
     return Check(
         "matches_fact_group_by",
         "Each day of agg_daily_applications equals a GROUP BY of fact_service_applications for that day "
-        "(counts, amounts, average processing days, SLA compliance, approval and rejection rates, disbursed).",
+        "(counts, amounts, average processing days, SLA compliance, approval and rejection rates, disbursed, "
+        "step-SLA breaches of the applications' workflow steps in fact_application_processing).",
         ERROR, evaluate,
     )
 
@@ -136,10 +152,10 @@ CHECKS = [
 
 agg_daily_applications = daily_asset(
     AGG_DAILY_APPLICATIONS,
-    deps=["fact_service_applications", "dim_citizen"],
+    deps=["fact_service_applications", "fact_application_processing", "dim_citizen"],
     group="aggregates",
     checks=CHECKS,
     description="Daily applications per submission day x scheme x department x applicant state and district: "
     "volumes, outcomes, approval and rejection rates, amounts requested, approved and disbursed, "
-    "average processing days and SLA compliance.",
+    "average processing days, SLA compliance and the workflow steps that breached their SLA.",
 )

@@ -1,9 +1,13 @@
 """agg_daily_decisions: what was decided each day, a GROUP BY of the decided applications.
 
 The submission-day aggregate answers "what came in"; a dashboard of what was decided this
-week needs the decision day. Partitioned by the IST decision day (decided_date_key), so a
-decision reloads its own day (operations/changes.py plans the decision days of changed
-applications, and of applications a payment landed on, for amount_disbursed).
+week needs the decision day. Partitioned by the IST decision day (decided_date_key). In a
+change-driven run it merges by day (merge.py): it recomputes the decision days that
+fact_service_applications queued for the rows it merged, as they were and as they are, so a
+decision corrected to another day (or taken back) recomputes the day it left as well as the
+day it entered, and a payment recomputes its application's decision day (amount_disbursed).
+operations/changes.py plans the current decision days of changed and paid applications, which
+puts the asset in a sensor's run; the days it judges are those and the days it touched.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 from psycopg import sql
 
 from smart_warehouse_assets.facts.load import DailyLoad, daily_asset
+from smart_warehouse_assets.merge import Merge
 from smart_warehouse_assets.quality.rules import (
     DATE,
     DEPARTMENT,
@@ -30,6 +35,7 @@ GRAIN = ("date_key", "scheme_key", "department_key", "state", "district")
 AGG_DAILY_DECISIONS = DailyLoad(
     table="agg_daily_decisions",
     date_key="date_key",
+    merge=Merge("date_key", "integer"),  # a change-driven run recomputes the days the fact queued
     source_days="SELECT to_date(decided_date_key::text, 'YYYYMMDD'), count(*) FROM public.fact_service_applications "
                 "WHERE decided_date_key BETWEEN %(first_key)s AND %(last_key)s "
                 "AND status IN ('approved', 'rejected') GROUP BY 1",

@@ -6,10 +6,11 @@ its staging and fact rows are replaced by natural key with the fact's own SELECT
 aggregate figures of every submission day it touched are recomputed — the live table for
 days the nightly load has not finalized, ``agg_daily_applications`` for days it has (so
 the aggregate keeps equalling a GROUP BY of the fact). A hard delete removes the rows.
-Processing actions and predictions: a hard delete removes their staging and fact rows;
-their inserts and updates carry a new ``updated_at`` (the portals' triggers stamp it) and
-reach the warehouse through the watermark path, whose derived columns (previous action,
-model, application outcome) need the portals' other tables.
+Processing actions and predictions: a hard delete removes their staging and fact rows (and
+an action that breached its step SLA recomputes its application's submission day, whose
+``step_sla_breaches`` counted it); their inserts and updates carry a new ``updated_at`` (the
+portals' triggers stamp it) and reach the warehouse through the watermark path, whose
+derived columns (previous action, model, application outcome) need the portals' other tables.
 
 Every statement is keyed by natural key, so applying the same changes twice gives the
 same warehouse: that, and the LSN recorded in the same transaction, make the consumer's
@@ -26,7 +27,7 @@ from psycopg import sql
 
 from smart_warehouse_assets.aggregates.daily_applications import AGG_DAILY_APPLICATIONS
 from smart_warehouse_assets.batches import lock_asset
-from smart_warehouse_assets.facts.application_processing import FACT_APPLICATION_PROCESSING
+from smart_warehouse_assets.facts.application_processing import FACT_APPLICATION_PROCESSING, STEP_BREACH_DAY
 from smart_warehouse_assets.facts.eligibility_scoring import FACT_ELIGIBILITY_SCORING
 from smart_warehouse_assets.facts.service_applications import FACT_SERVICE_APPLICATIONS
 from smart_warehouse_assets.sources.registry import PREDICTIONS, PROCESSING_ACTIONS, SERVICE_APPLICATIONS
@@ -112,14 +113,24 @@ def _insert_facts(conn: psycopg.Connection, batch_id: int) -> None:
             select=sql.SQL(load.select), nk=sql.Identifier(load.natural_key)), _ALL_DAYS | {"batch": batch_id})
 
 
-def delete_rows(conn: psycopg.Connection, portal: str, table: str, keys: list[str]) -> int:
-    """A hard delete of event rows: their staging, quarantine and fact rows go."""
+def delete_rows(conn: psycopg.Connection, portal: str, table: str, keys: list[str]) -> set[int]:
+    """A hard delete of event rows: their staging, quarantine and fact rows go. Returns the
+    submission days whose aggregate figures they change: those of the applications of the
+    removed actions that breached their step SLA (the processing fact's own feed, merge.py)."""
     entry, load = DELETED_BY_KEY[(portal, table)]
     lock_asset(conn, entry.staging_key.to_user_string())
     lock_asset(conn, load.table)
     _keys(conn, keys)
+    days: set[int] = set()
+    if load is FACT_APPLICATION_PROCESSING:
+        days = {d for (d,) in conn.execute(sql.SQL(
+            "SELECT DISTINCT ({}) FROM public.fact_application_processing t WHERE t.action_id IN "
+            "(SELECT k FROM cdc_keys)").format(sql.SQL(STEP_BREACH_DAY))) if d is not None}
+        if days:
+            lock_asset(conn, AGG_DAILY_APPLICATIONS.table)
+            lock_asset(conn, LIVE_ASSET)
     _remove(conn, entry, load)
-    return len(keys)
+    return days
 
 
 def apply_applications(

@@ -151,7 +151,7 @@ def apply_transactions(conn: psycopg.Connection, portal: str, transactions: list
         else:
             gone = [k for k, v in images.items() if v is None]
             if gone:
-                apply.delete_rows(conn, portal, table, gone)
+                days |= apply.delete_rows(conn, portal, table, gone)
     apply.refresh_figures(conn, days, batch_id)
     return days
 

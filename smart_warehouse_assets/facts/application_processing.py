@@ -36,11 +36,19 @@ from smart_warehouse_assets.quality.rules import (
 )
 from smart_warehouse_assets.sources import registry
 
+# The submission day of a breaching step's application, looked up in the applications fact.
+STEP_BREACH_DAY = """CASE WHEN NOT t.step_sla_met THEN (SELECT f.submitted_date_key
+    FROM public.fact_service_applications f WHERE f.application_id = t.application_id) END"""
+
 FACT_APPLICATION_PROCESSING = DailyLoad(
     table="fact_application_processing",
     date_key="action_date_key",
     natural_key="action_id",
-    merge=Merge("action_id", "uuid"),  # a change-driven run merges the changed actions
+    # A change-driven run merges the changed actions. A step that breached its SLA, as it was
+    # or as it is, changes agg_daily_applications.step_sla_breaches of its application's
+    # submission day: that day is queued for the aggregate (an application not in the fact
+    # queues nothing; when it changes in the same run, its own merge queues its days).
+    merge=Merge("action_id", "uuid", feeds=(("agg_daily_applications", STEP_BREACH_DAY),)),
     source_days="SELECT partition_date, count(*) FROM staging.processing_actions "
                 "WHERE partition_date BETWEEN %(first)s AND %(last)s GROUP BY 1",
     select=f"""

@@ -91,9 +91,9 @@ WITH gone AS (DELETE FROM public.{target} t WHERE t.{key} IN (SELECT k FROM merg
 INSERT INTO moved SELECT true, * FROM gone
 """
 _MERGE_INSERT = """
-WITH put AS (INSERT INTO public.{target} ({cols}, etl_batch_id)
+WITH put AS (INSERT INTO public.{target} AS t ({cols}, etl_batch_id)
              SELECT s.*, %(batch)s FROM ({select}) s ({cols}) WHERE s.{key} IN (SELECT k FROM merging)
-             RETURNING {key}::text, {dk}, ARRAY[{feeds}]::text[])
+             RETURNING t.{key}::text, t.{dk}, ARRAY[{feeds}]::text[])
 INSERT INTO moved SELECT false, * FROM put
 """
 # Per day: rows written there, and rows that were there and are no more. One pass grouped by
@@ -108,11 +108,11 @@ GROUP BY 1
 
 def merge_rows(load: DailyLoad, warehouse: PostgresResource, batch: Batch) -> set[date]:
     """Take the keys queued for the table, delete its rows with those keys and insert them
-    again from the select, queue what ``feeds`` names downstream; one transaction. Returns
-    every day a row entered or left."""
+    again from the select, queue what ``feeds`` gives on the rows removed and written for the
+    assets downstream; one transaction. Returns every day a row entered or left."""
     m = load.merge
     names = {"target": sql.Identifier(load.table), "key": sql.Identifier(m.key), "dk": sql.Identifier(load.date_key),
-             "feeds": sql.SQL(", ").join(sql.SQL("{}::text").format(sql.Identifier(c)) for _, c in m.feeds)
+             "feeds": sql.SQL(", ").join(sql.SQL("({})::text").format(sql.SQL(f)) for _, f in m.feeds)
              if m.feeds else sql.SQL("")}
     touched: set[date] = set()
     with warehouse.transaction() as conn:

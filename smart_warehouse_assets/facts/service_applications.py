@@ -49,9 +49,11 @@ FACT_SERVICE_APPLICATIONS = DailyLoad(
     table="fact_service_applications",
     date_key="submitted_date_key",
     natural_key="application_id",
-    # A change-driven run merges the changed applications, and queues their days (old and new)
-    # for the aggregate.
-    merge=Merge("application_id", "uuid", feeds=(("agg_daily_applications", "submitted_date_key"),)),
+    # A change-driven run merges the changed applications, and queues their days, old and new,
+    # for the aggregates: the submission day, and the decision day of a decided application (a
+    # decision corrected to another day recomputes the day it left as well).
+    merge=Merge("application_id", "uuid", feeds=(("agg_daily_applications", "t.submitted_date_key"),
+                                                 ("agg_daily_decisions", "nullif(t.decided_date_key, -1)"))),
     source_days="SELECT partition_date, count(*) FROM staging.service_applications "
                 "WHERE partition_date BETWEEN %(first)s AND %(last)s GROUP BY 1",
     select=f"""

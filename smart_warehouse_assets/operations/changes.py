@@ -35,7 +35,9 @@ from psycopg import sql
 from smart_warehouse_assets.partitions import CHANGED_DAYS_TAG, compress, daily_partitions, parse_day
 from smart_warehouse_assets.resources import PostgresResource
 from smart_warehouse_assets.settings import DATABASES
-from smart_warehouse_assets.sources.registry import PAYMENTS, REGISTRY, SERVICE_APPLICATIONS, PortalTable, lookup_entry
+from smart_warehouse_assets.sources.registry import (
+    PAYMENTS, PROCESSING_ACTIONS, REGISTRY, SERVICE_APPLICATIONS, PortalTable, lookup_entry,
+)
 
 SETTLE = timedelta(minutes=1)
 WINDOW_TAG = "smart/watermark_window"
@@ -95,9 +97,24 @@ FROM public.payments t JOIN public.service_applications sa ON sa.application_id 
 WHERE t.updated_at > coalesce(%(since)s::timestamptz, '-infinity') AND t.updated_at <= %(until)s
   AND sa.submitted_at IS NOT NULL AND {feeds}
 """
-# The decision-day aggregate reloads the decision days of the applications that changed or
-# that a payment landed on (a decision moved to another day leaves its old day to the weekly
-# full reload, as a back-dated change does).
+# The submission-day aggregate counts its applications' breached workflow steps: a changed
+# action (another portal) changes its application's submission day there, although the
+# application did not change. The days of every changed action's application, breach or not:
+# the plan cannot tell which steps breach (the merge queues only those, merge.py).
+STEPS_ASSET = "agg_daily_applications"
+_APPLICATIONS_OF_ACTIONS = """
+SELECT DISTINCT t.application_id FROM public.processing_actions t
+WHERE t.updated_at > coalesce(%(since)s::timestamptz, '-infinity') AND t.updated_at <= %(until)s AND {feeds}
+"""
+_SUBMISSION_DAYS = """
+SELECT DISTINCT (submitted_at AT TIME ZONE 'Asia/Kolkata')::date FROM public.service_applications
+WHERE (%(apps)s::uuid[] IS NULL OR application_id = ANY(%(apps)s::uuid[])) AND submitted_at IS NOT NULL
+"""
+# The decision-day aggregate's days: the decision days of the applications that changed or
+# that a payment landed on, as the portal has them now. They put the aggregate in the run and
+# name days its checks judge; a change-driven run merges it by the days the applications fact
+# queued (merge.py), which also holds the day a decision moved away from (or was taken back
+# from): the warehouse has it, the portal no longer does.
 DECISIONS_ASSET = "agg_daily_decisions"
 _DECISION_DAYS = """
 SELECT DISTINCT (decided_at AT TIME ZONE 'Asia/Kolkata')::date FROM (
@@ -227,11 +244,30 @@ def changed_days(
             days[APPLICATIONS.name] |= {d for (d,) in conn.execute(
                 query, {"since": since.get(PAYMENTS.name), "until": until[PAYMENTS.name]})}
     out = {asset: set(days[s.name]) for s in SOURCES if s.partitioned for asset in s.assets}
+    if until.get(PROCESSING_ACTIONS.name) is not None:
+        out[STEPS_ASSET] |= _submission_days_of_changed_actions(
+            portals, since.get(PROCESSING_ACTIONS.name), until[PROCESSING_ACTIONS.name])
     with portals[APPLICATIONS.portal].connect() as conn:
         out[DECISIONS_ASSET] = {d for (d,) in conn.execute(_stmt(_DECISION_DAYS, PAYMENTS), {
             "apps_since": since.get(APPLICATIONS.name), "apps_until": until.get(APPLICATIONS.name),
             "paid_since": since.get(PAYMENTS.name), "paid_until": until.get(PAYMENTS.name)})}
     return out
+
+
+def _submission_days_of_changed_actions(
+    portals: Mapping[str, PostgresResource], since: datetime | None, until: datetime
+) -> set[date]:
+    """The IST submission days of the applications whose actions changed in (since, until];
+    every submission day when since is None (every action is new to the warehouse)."""
+    apps = None
+    if since is not None:
+        with portals[PROCESSING_ACTIONS.portal].connect() as conn:
+            apps = [a for (a,) in conn.execute(_stmt(_APPLICATIONS_OF_ACTIONS, PROCESSING_ACTIONS),
+                                               {"since": since, "until": until})]
+        if not apps:
+            return set()
+    with portals[APPLICATIONS.portal].connect() as conn:
+        return {d for (d,) in conn.execute(_SUBMISSION_DAYS, {"apps": apps})}
 
 
 def changed_members(

@@ -52,7 +52,7 @@ CONTRACT_COLUMNS: dict[str, tuple[str, ...]] = {
                                "applications_submitted", "applications_approved", "applications_rejected",
                                "applications_pending", "amount_requested", "amount_approved",
                                "amount_disbursed", "avg_processing_days", "sla_compliance_rate",
-                               "approval_rate", "rejection_rate"),
+                               "approval_rate", "rejection_rate", "step_sla_breaches"),
     "agg_daily_decisions": ("date_key", "scheme_key", "department_key", "state", "district", "decisions",
                             "approvals", "rejections", "approval_rate", "avg_processing_days",
                             "avg_processing_working_days", "sla_compliance_rate", "amount_approved",

@@ -176,10 +176,11 @@ def test_live_figures_survive_crashes_and_equal_the_nightly_ones(cdc_world, tmp_
     live = rows(wh, f"SELECT date_key, scheme_key, department_key, district, {', '.join(SHARED)} "
                     "FROM agg_live_applications WHERE date_key = %s ORDER BY 1, 2, 3, 4", (day_key(SIMULATED_DAY),))
     assert live and sum(r[4] for r in live) > 0
-    # Payments reach the warehouse by the watermark path, not live: amount_disbursed (the last
-    # column) catches up with the next refresh; every other column of every row is final.
+    # Payments and actions reach the warehouse by the watermark path, not live: amount_disbursed
+    # (the fact's last column, the aggregate's last but one) and the aggregate's
+    # step_sla_breaches (its last) catch up with the next refresh; every other column is final.
     facts_live = [r[:-1] for r in contents(wh, "fact_service_applications")]
-    aggregate_live = [r[:-1] for r in contents(wh, "agg_daily_applications")]  # amount_disbursed likewise
+    aggregate_live = [r[:-2] for r in contents(wh, "agg_daily_applications")]
 
     # The nightly run: every day reloaded from the portals.
     load_warehouse(urls, TEST_START, SIMULATED_DAY)
@@ -189,7 +190,7 @@ def test_live_figures_survive_crashes_and_equal_the_nightly_ones(cdc_world, tmp_
     assert facts_live == [r[:-1] for r in contents(wh, "fact_service_applications")]
     # Closed days the changes touched were kept equal to a GROUP BY of the fact as they went.
     assert [r for r in aggregate_live if r[0] <= day_key(CDC_LAST)] == \
-        [r[:-1] for r in contents(wh, "agg_daily_applications") if r[0] <= day_key(CDC_LAST)]
+        [r[:-2] for r in contents(wh, "agg_daily_applications") if r[0] <= day_key(CDC_LAST)]
 
 
 def test_hard_deletes_and_silent_updates_reach_the_warehouse_as_a_full_reload_would(cdc_world):
@@ -203,10 +204,11 @@ def test_hard_deletes_and_silent_updates_reach_the_warehouse_as_a_full_reload_wo
         wh, "SELECT application_id FROM fact_service_applications WHERE status IN ('submitted', 'under_review') "
             "ORDER BY application_id LIMIT 2")]
     # The latest action of another application: no later action measures its minutes from it.
+    # It breached its step SLA, so its application's submission day counted it.
     deleted_action = scalar(wh, "SELECT action_id FROM fact_application_processing p WHERE NOT EXISTS ("
                                 "SELECT FROM fact_application_processing q WHERE q.application_id = p.application_id "
                                 "AND q.step_number > p.step_number) AND p.application_id <> ALL(%s) "
-                                "ORDER BY action_id LIMIT 1", ([deleted_app, silent_app],))
+                                "AND NOT p.step_sla_met ORDER BY action_id LIMIT 1", ([deleted_app, silent_app],))
     # A write past the triggers (as a bulk fix would be): no updated_at moves, a row simply vanishes.
     with psycopg.connect(urls["citizen"]) as conn:
         conn.execute("SET session_replication_role = replica")

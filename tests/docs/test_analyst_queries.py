@@ -153,7 +153,16 @@ def _step_breaches_match_the_fact(url, columns, rows):
         assert (r["avg_hours_over_sla"] is None) == (r["breaches"] == 0)
 
 
+def _aggregate_breaches_match_the_fact(url, columns, rows):
+    breached = _scalar(url, "SELECT count(*) FROM fact_application_processing p JOIN fact_service_applications f "
+                            "USING (application_id) WHERE NOT p.step_sla_met")
+    assert breached > 0 and sum(_column(columns, rows, "step_sla_breaches")) == breached
+    assert sum(_column(columns, rows, "applications")) == _scalar(url, "SELECT count(*) FROM fact_service_applications")
+    assert _column(columns, rows, "step_sla_breaches")[0] == max(_column(columns, rows, "step_sla_breaches"))
+
+
 _SPECIFIC = {
+    "Step-SLA breaches by department and state (from the daily aggregate)": _aggregate_breaches_match_the_fact,
     "Workflow steps that breach their SLA most, by department (fact_application_processing)":
         _step_breaches_match_the_fact,
     "Approval share per scheme per state (from the decision-day aggregate)": _approval_share_matches_the_fact,

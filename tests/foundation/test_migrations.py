@@ -10,6 +10,7 @@ import pytest
 from smart_warehouse_assets.migrations import MigrationError, migrate, status
 from smart_warehouse_assets.paths import SQL_ROOT
 from smart_warehouse_assets.settings import DATABASES
+from tests.warehouse.helpers import contents
 
 
 def _schema_fingerprint(url: str) -> list[tuple]:
@@ -44,6 +45,19 @@ def test_fresh_database_migrates_from_empty(make_database_set):
     for key, url in urls.items():
         applied = migrate(url, SQL_ROOT / key)
         assert applied == sorted(p.name for p in (SQL_ROOT / key).glob("[0-9][0-9][0-9]_*.sql"))
+
+
+def test_step_sla_breaches_of_a_loaded_warehouse_are_filled_as_a_reload_would_write_them(loaded):
+    """061 adds agg_daily_applications.step_sla_breaches to a warehouse that already holds days:
+    it counts them from the facts, so no day waits for its next reload to be right."""
+    wh = loaded[0]["warehouse"]
+    reloaded = contents(wh, "agg_daily_applications")
+    assert any(row[-1] for row in reloaded)  # step_sla_breaches, the table's last column
+    with psycopg.connect(wh) as conn:  # the warehouse as it was before 061
+        conn.execute("ALTER TABLE agg_daily_applications DROP COLUMN step_sla_breaches")
+        conn.execute("DELETE FROM schema_migrations WHERE filename = '061_step_sla_breaches.sql'")
+    assert migrate(wh, SQL_ROOT / "warehouse") == ["061_step_sla_breaches.sql"]
+    assert contents(wh, "agg_daily_applications") == reloaded
 
 
 def test_edited_applied_file_is_refused(database_urls, tmp_path):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -91,3 +91,51 @@ def production_home(folder: Path, dbname: str) -> tuple[Path, dict[str, str]]:
     with psycopg.connect(derived_url(dbname)) as conn:
         user = conn.info.user
     return home, {"DAGSTER_PG_HOST": host, "DAGSTER_PG_PORT": port, "DAGSTER_PG_USER": user, "DAGSTER_PG_DB": dbname}
+
+
+# The latest live action of each candidate application, when its workflow has a next step that
+# a new action at %(at)s would take longer than allowed (the time since that action).
+_NEXT_STEP = """
+SELECT a.application_id, a.assignment_id, a.department_id, a.officer_id, a.step_number + 1
+FROM (SELECT DISTINCT ON (application_id) * FROM processing_actions
+      WHERE status <> 'deleted' AND application_id = ANY(%(apps)s)
+      ORDER BY application_id, step_number DESC, action_at DESC) a
+JOIN application_assignments s ON s.assignment_id = a.assignment_id
+JOIN approval_chains ch ON ch.workflow_id = s.workflow_id AND ch.step_number = a.step_number + 1
+WHERE a.action_at < %(at)s - make_interval(hours => ch.sla_hours + 1)
+ORDER BY a.application_id LIMIT 1
+"""
+
+
+def land_a_late_step(urls: dict[str, str], at: datetime, avoid: set[date], stamp: str) -> tuple[str, date, str]:
+    """An officer records the next workflow step of an old application at ``at``, later than
+    its chain step allows: a breach. The application was submitted on a day of the loaded
+    world outside ``avoid`` (days other changes reload anyway) and does not change itself.
+    Returns the application, its IST submission day and the new action."""
+    with psycopg.connect(urls["citizen"]) as citizen:
+        candidates = dict(citizen.execute(
+            "SELECT application_id, (submitted_at AT TIME ZONE 'Asia/Kolkata')::date FROM service_applications "
+            "WHERE submitted_at IS NOT NULL AND (submitted_at AT TIME ZONE 'Asia/Kolkata')::date < %s",
+            ((at - timedelta(days=3)).date(),)).fetchall())
+    apps = [a for a, day in candidates.items() if day not in avoid]
+    with psycopg.connect(urls["dept"]) as dept:
+        app, assignment, department, officer, step = dept.execute(_NEXT_STEP, {"apps": apps, "at": at}).fetchone()
+        action = dept.execute(
+            "INSERT INTO processing_actions (application_id, assignment_id, department_id, officer_id, action_type, "
+            "action_at, step_number, status, created_at, updated_at, created_by, updated_by) "
+            f"VALUES (%s, %s, %s, %s, 'field_verification', %s, %s, 'active', {stamp}, {stamp}, 'test', 'test') "
+            "RETURNING action_id", (app, assignment, department, officer, at, step)).fetchone()[0]
+    return app, candidates[app], action
+
+
+def submission_days_changed_after(urls: dict[str, str], day: date) -> set[date]:
+    """Submission days of the applications that changed after ``day`` (IST), or whose actions
+    did: the days a change-driven run reloads whatever else happens."""
+    end = partitions.DayRange(day, day).end
+    with psycopg.connect(urls["dept"]) as dept:
+        apps = [a for (a,) in dept.execute(
+            "SELECT DISTINCT application_id FROM processing_actions WHERE updated_at >= %s", (end,))]
+    with psycopg.connect(urls["citizen"]) as citizen:
+        return {d for (d,) in citizen.execute(
+            "SELECT DISTINCT (submitted_at AT TIME ZONE 'Asia/Kolkata')::date FROM service_applications "
+            "WHERE submitted_at IS NOT NULL AND (updated_at >= %s OR application_id = ANY(%s))", (end, apps))}

@@ -3,28 +3,35 @@
 On the loaded world with one simulated day (decisions on applications submitted days
 ago), the portals also get the awkward changes: a corrected submission time that moves an
 application to another day, a re-decision, an application that now breaks a contract rule,
-a deleted prediction and a deleted action. The refresh sensor's run must write only those
-rows (staging keeps every other row's batch), judge the days they touched, say so on each
-day's event, come out equal to a rebuild from scratch table by table, and a second run of
-the same window must change nothing.
+a deleted prediction, a deleted action and a step landing late on an old application. The
+refresh sensor's run must write only those rows (staging keeps every other row's batch),
+judge the days they touched, say so on each day's event, come out equal to a rebuild from
+scratch table by table, and a second run of the same window must change nothing. The
+nightly run must also carry a decision moved to another day, and a late step, to the
+aggregates' old days.
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 import dagster as dg
 import psycopg
 
 from smart_warehouse_assets.operations.refresh import refresh_changed_partitions
-from smart_warehouse_assets.partitions import DayRange
-from tests.conftest import TEST_START
-from tests.operations.helpers import evaluate_sensor, execute_request
+from smart_warehouse_assets.operations.schedules import nightly_incremental
+from smart_warehouse_assets.partitions import IST, DayRange
+from tests.conftest import LAST_DAY, TEST_START
+from tests.operations.helpers import (
+    evaluate_sensor, execute_request, land_a_late_step, partitions_of, record_full_load, resources,
+    submission_days_changed_after,
+)
 from tests.operations.test_refresh import SIMULATED_DAY, _rebuilt_from_scratch, simulated  # noqa: F401 (fixture)
 from tests.warehouse.helpers import FACTS, contents, rows, scalar
 
 # Stamped a little before "now", so the window (which stops a minute before now) holds them.
 _STAMP = "now() - interval '90 seconds'"
+_NOON_OF_LAST_DAY = datetime.combine(LAST_DAY, time(12), IST)
 STAGED = ("service_applications", "predictions", "processing_actions")
 
 
@@ -73,6 +80,11 @@ def _awkward_changes(urls: dict[str, str]) -> dict[str, object]:
             "action": action, "prediction": prediction}
 
 
+def _breaches(url: str, day: date) -> int:
+    return scalar(url, "SELECT coalesce(sum(step_sla_breaches), 0) FROM agg_daily_applications WHERE date_key = %s",
+                  (int(day.strftime("%Y%m%d")),))
+
+
 def _batches(url: str, run_id: str) -> dict[str, tuple[int, int, int]]:
     return {a: (b, e, n) for a, b, e, n in rows(
         url, "SELECT asset_key, batch_id, rows_extracted, rows_loaded FROM etl_batches WHERE run_id = %s", (run_id,))}
@@ -82,6 +94,11 @@ def test_a_change_driven_run_merges_only_the_changed_rows_and_equals_a_rebuild(s
     urls, _ = simulated
     wh = urls["warehouse"]
     changed = _awkward_changes(urls)
+    # A step lands late on an old application of a day nothing else changes: only the step
+    # can bring that day's aggregate row (its step-SLA breaches) into the run.
+    _, late_day, late_action = land_a_late_step(urls, _NOON_OF_LAST_DAY,
+                                                submission_days_changed_after(urls, LAST_DAY), _STAMP)
+    breaches_before = _breaches(wh, late_day)
     staged_before = {t: scalar(wh, f"SELECT count(*) FROM staging.{t}") for t in STAGED}  # noqa: S608
 
     with dg.DagsterInstance.ephemeral() as instance:
@@ -139,7 +156,10 @@ def test_a_change_driven_run_merges_only_the_changed_rows_and_equals_a_rebuild(s
         assert new["merged"] is True and new["rows_loaded"] >= 1
         merged_days = {date.fromisoformat(k) for (a, k), m in events.items()
                        if a == "agg_daily_applications" and m.get("merged")}
-        assert {changed["old"], changed["moved_to"], SIMULATED_DAY} <= merged_days
+        assert {changed["old"], changed["moved_to"], SIMULATED_DAY, late_day} <= merged_days
+        assert scalar(wh, "SELECT step_sla_met FROM fact_application_processing WHERE action_id = %s",
+                      (late_action,)) is False
+        assert _breaches(wh, late_day) == breaches_before + 1
         untouched = [m for (a, _), m in events.items() if a == "fact_service_applications" and not m["merged"]]
         assert all(m["rows_loaded"] == 0 for m in untouched)
         counted = dict(rows(wh, "SELECT to_date(submitted_date_key::text, 'YYYYMMDD'), count(*) "
@@ -164,4 +184,86 @@ def test_a_change_driven_run_merges_only_the_changed_rows_and_equals_a_rebuild(s
     rebuilt = _rebuilt_from_scratch(urls)
     rebuilt |= {t: contents(wh, t, "staging") for t in STAGED}
     for table in incremental:  # table by table, so a difference names its table
+        assert incremental[table] == rebuilt[table], table
+
+
+def _nightly_request(urls: dict[str, str], instance: dg.DagsterInstance, yesterday: date) -> dg.RunRequest:
+    """What the nightly schedule asks for at 01:30 IST the day after ``yesterday``."""
+    at = datetime.combine(yesterday + timedelta(days=1), datetime.min.time(), IST).replace(hour=1, minute=30)
+    with dg.build_schedule_context(instance=instance, scheduled_execution_time=at,
+                                   resources=resources(urls)) as context:
+        return nightly_incremental(context)
+
+
+def test_a_decision_moved_to_a_later_day_is_taken_off_its_old_decision_day_in_the_nightly_run(loaded):
+    """agg_daily_decisions counts a decision on its decision day. A decision corrected to a later
+    day must leave its old day in the nightly run, not at the weekly reload: the old day lies
+    before every day the portal shows changed, so only the warehouse knows it. The run judges
+    that day, and the warehouse comes out as a rebuild from scratch, table by table."""
+    urls = loaded[0]
+    wh = urls["warehouse"]
+    record_full_load(urls)
+    (app, old), = rows(urls["citizen"], """
+        SELECT application_id, (decided_at AT TIME ZONE 'Asia/Kolkata')::date FROM service_applications
+        WHERE status IN ('approved', 'rejected') ORDER BY decided_at, application_id LIMIT 1""")
+    new = old + timedelta(days=5)
+    assert new < LAST_DAY
+    with psycopg.connect(urls["citizen"]) as conn:
+        conn.execute(f"UPDATE service_applications SET decided_at = decided_at + interval '5 days', "
+                     f"updated_at = {_STAMP} WHERE application_id = %s", (app,))
+    old_key, new_key = (int(d.strftime("%Y%m%d")) for d in (old, new))
+    decided_before = dict(rows(wh, "SELECT date_key, sum(decisions) FROM agg_daily_decisions "
+                                   "WHERE date_key IN (%s, %s) GROUP BY 1", (old_key, new_key)))
+
+    with dg.instance_for_test() as instance:
+        request = _nightly_request(urls, instance, LAST_DAY)
+        assert old not in partitions_of(request)["agg_daily_decisions"]  # the portal no longer shows it
+        result = execute_request(urls, request, instance)
+    assert result.success
+
+    decided_after = dict(rows(wh, "SELECT date_key, sum(decisions) FROM agg_daily_decisions "
+                                  "WHERE date_key IN (%s, %s) GROUP BY 1", (old_key, new_key)))
+    assert decided_after.get(old_key, 0) == decided_before[old_key] - 1
+    assert decided_after[new_key] == decided_before.get(new_key, 0) + 1
+    judged = {k for (k,) in rows(wh, "SELECT partition_key FROM etl_data_quality WHERE run_id = %s AND asset_key = "
+                                     "'agg_daily_decisions' AND check_name = 'matches_fact_group_by'", (result.run_id,))}
+    assert {old.isoformat(), new.isoformat(), LAST_DAY.isoformat()} <= judged
+
+    incremental = {t: contents(wh, t) for t in FACTS}
+    rebuilt = _rebuilt_from_scratch(urls)
+    for table in FACTS:  # table by table, so a difference names its table
+        assert incremental[table] == rebuilt[table], table
+
+
+def test_a_late_step_on_an_old_application_counts_on_its_submission_day_in_the_nightly_run(loaded):
+    """agg_daily_applications counts the breached workflow steps of each submission day's
+    applications. A step that lands late on an application submitted days ago, which itself
+    does not change, must reach that submission day's row in the nightly run: the plan names the
+    day, the processing fact's merge queues it, the aggregate recomputes and judges it, and the
+    warehouse comes out as a rebuild from scratch, table by table."""
+    urls = loaded[0]
+    wh = urls["warehouse"]
+    record_full_load(urls)
+    _, submitted, action = land_a_late_step(urls, _NOON_OF_LAST_DAY, set(), _STAMP)
+    assert submitted < LAST_DAY - timedelta(days=2)
+    before = _breaches(wh, submitted)
+
+    with dg.instance_for_test() as instance:
+        request = _nightly_request(urls, instance, LAST_DAY)
+        planned = partitions_of(request)
+        assert submitted not in planned["fact_service_applications"]  # the application did not change
+        assert submitted in planned["agg_daily_applications"]
+        result = execute_request(urls, request, instance)
+    assert result.success
+
+    assert scalar(wh, "SELECT step_sla_met FROM fact_application_processing WHERE action_id = %s", (action,)) is False
+    assert _breaches(wh, submitted) == before + 1
+    judged = {k for (k,) in rows(wh, "SELECT partition_key FROM etl_data_quality WHERE run_id = %s AND asset_key = "
+                                     "'agg_daily_applications' AND check_name = 'matches_fact_group_by'",
+                                 (result.run_id,))}
+    assert submitted.isoformat() in judged
+
+    incremental = {t: contents(wh, t) for t in FACTS}
+    rebuilt = _rebuilt_from_scratch(urls)
+    for table in FACTS:  # table by table, so a difference names its table
         assert incremental[table] == rebuilt[table], table

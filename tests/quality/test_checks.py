@@ -204,7 +204,8 @@ BREAKS = {
     "actions matching no chain step on a day": (
         ["UPDATE fact_application_processing SET step_action_required = NULL, step_sla_hours = NULL, "
          "step_is_final = NULL, step_sla_met = NULL WHERE action_date_key = 20260905"],
-        {("fact_application_processing", "unmatched_step_rate")},
+        # the aggregate counts breached steps: their applications' days no longer match it
+        {("fact_application_processing", "unmatched_step_rate"), ("agg_daily_applications", "matches_fact_group_by")},
         "2026-09-05"),
     "step_sla_met flipped": (
         ["UPDATE fact_application_processing SET step_sla_met = NOT step_sla_met WHERE action_id = "
@@ -213,7 +214,7 @@ BREAKS = {
          "UPDATE fact_application_processing SET step_sla_met = true WHERE action_id = "
          "(SELECT action_id FROM fact_application_processing WHERE action_date_key = 20260904 "
          "AND step_sla_hours IS NULL ORDER BY 1 LIMIT 1)"],
-        {("fact_application_processing", "step_sla_met_consistent")},
+        {("fact_application_processing", "step_sla_met_consistent"), ("agg_daily_applications", "matches_fact_group_by")},
         "2026-09-04"),
     "step number 0": (
         [f"UPDATE fact_application_processing SET step_number = 0 WHERE action_id = {ACTION}"],
@@ -253,6 +254,10 @@ BREAKS = {
         "2026-09-10"),
     "aggregate off by one": (
         [f"UPDATE agg_daily_applications SET amount_requested = amount_requested + 1 WHERE ctid = {AGG_ROW}"],
+        {("agg_daily_applications", "matches_fact_group_by")},
+        "2026-09-03"),
+    "aggregate step-SLA breaches off by one": (
+        [f"UPDATE agg_daily_applications SET step_sla_breaches = step_sla_breaches + 1 WHERE ctid = {AGG_ROW}"],
         {("agg_daily_applications", "matches_fact_group_by")},
         "2026-09-03"),
     "negative average processing days": (

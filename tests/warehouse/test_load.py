@@ -190,6 +190,21 @@ def test_aggregate_equals_group_by_of_the_fact(loaded_template):
     assert scalar(wh, "SELECT count(*) FROM agg_daily_applications") > 0, "an empty aggregate proves nothing"
 
 
+def test_step_sla_breaches_count_the_breached_steps_of_each_days_applications(loaded_template):
+    """Per submission day, the aggregate's step_sla_breaches are the processing fact's steps with
+    step_sla_met false of that day's applications, whatever day each step was taken."""
+    wh = loaded_template[0]["warehouse"]
+    breached = """FROM fact_application_processing p JOIN fact_service_applications f USING (application_id)
+                  WHERE p.step_sla_met = false"""
+    by_day = dict(rows(wh, f"SELECT f.submitted_date_key, count(*) {breached} GROUP BY 1"))
+    assert by_day
+    assert dict(rows(wh, "SELECT date_key, sum(step_sla_breaches) FROM agg_daily_applications GROUP BY 1 "
+                         "HAVING sum(step_sla_breaches) > 0")) == by_day
+    assert scalar(wh, f"SELECT count(*) {breached} AND p.action_date_key > f.submitted_date_key") > 0
+    # Steps matching no chain step (step_sla_met null) are no breach.
+    assert scalar(wh, "SELECT count(*) FROM fact_application_processing WHERE step_sla_met IS NULL") > 0
+
+
 def test_decision_day_aggregate_counts_each_decision_once_on_its_day(loaded_template):
     wh = loaded_template[0]["warehouse"]
     by_day = dict(rows(wh, "SELECT decided_date_key, count(*) FROM fact_service_applications "
@@ -346,4 +361,5 @@ def test_lineage_runs_from_portal_tables_to_the_aggregate():
             "staging/service_applications", "smart_citizen/service_applications", "smart_citizen/citizens",
             "smart_citizen/schemes", "smart_dept/departments"} <= up
     assert "smart_dept/processing_actions" in ancestors(dg.AssetKey("fact_application_processing"))
+    assert "fact_application_processing" in up  # its step-SLA breaches
     assert "smart_aiml/predictions" in ancestors(dg.AssetKey("fact_eligibility_scoring"))
