@@ -29,7 +29,7 @@ from dagster._core.storage.event_log.schema import AssetCheckExecutionsTable, Sq
 from dagster._core.storage.sql import create_engine
 from dagster._core.storage.sqlalchemy_compat import db_result
 from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
-from dagster_shared.serdes import serialize_value
+from dagster._serdes import serialize_value
 
 # Engines kept open (one per database file: the index and the latest runs' files).
 _ENGINES_KEPT = 8
