@@ -56,11 +56,15 @@ AGG_DAILY_APPLICATIONS = DailyLoad(
                round(avg(CASE WHEN f.status = 'rejected' THEN 1.0 ELSE 0.0 END)
                      FILTER (WHERE f.status IN ('approved', 'rejected')), 5),
                sum(f.amount_disbursed),
-               sum(b.breaches)::integer
+               coalesce(sum(b.breaches), 0)::integer
         FROM public.fact_service_applications f
         LEFT JOIN public.dim_citizen c ON c.citizen_key = f.citizen_key
-        CROSS JOIN LATERAL (SELECT count(*) AS breaches FROM public.fact_application_processing p
-                            WHERE p.application_id = f.application_id AND NOT p.step_sla_met) b
+        LEFT JOIN (SELECT p.application_id, count(*) AS breaches
+                   FROM public.fact_application_processing p
+                   WHERE NOT p.step_sla_met AND p.application_id IN (
+                       SELECT a.application_id FROM public.fact_service_applications a
+                       WHERE a.submitted_date_key BETWEEN %(first_key)s AND %(last_key)s)
+                   GROUP BY 1) b ON b.application_id = f.application_id
         WHERE f.submitted_date_key BETWEEN %(first_key)s AND %(last_key)s
         GROUP BY 1, 2, 3, 4, 5
     """,
