@@ -36,7 +36,6 @@ ASSET = "training/eligibility_scoring"
 DATASET = "eligibility_scoring"
 TRAINING_ENV = "SMART_TRAINING_DIR"  # another root for the training sets (tests use their own)
 MANIFEST = "manifest.json"
-CHUNK_DAYS = 7  # days read and written at a time (a week of predictions: ~40,000 rows at scale 10)
 
 # The columns, in file order, with their type and meaning (the asset's column docs).
 COLUMNS: dict[str, tuple[pl.DataType, str]] = {
@@ -187,25 +186,17 @@ def _load(context: dg.AssetExecutionContext, days: DayRange | None, *, warehouse
     with open_batch(context, warehouse, days) as batch:
         with warehouse.transaction() as conn:
             lock_asset(conn, ASSET)  # one writer of the folder and its manifest at a time
-            written: dict[str, dict] = {}
-            for chunk in _chunks(days):
-                written |= write_days(folder, read_days(conn, chunk), chunk)
+            frame = read_days(conn, days)
+            written = write_days(folder, frame, days)
             for day, entry in written.items():
                 n = entry["rows"]
                 batch.per_day[date.fromisoformat(day)] = DayFigures(extracted=n, loaded=n, in_partition=n)
-            rows = sum(e["rows"] for e in written.values())
-            batch.rows_extracted = batch.rows_loaded = rows
+            batch.rows_extracted = batch.rows_loaded = frame.height
             batch.succeed(conn)
     total = sum(e["rows"] for e in json.loads((folder / MANIFEST).read_text())["days"].values())
-    context.log.info(f"{ASSET} {days.label}: {rows} rows in {len(written)} files under {folder}")
+    context.log.info(f"{ASSET} {days.label}: {frame.height} rows in {len(written)} files under {folder}")
     return LoadResult(batch, {"dagster/row_count": total, "folder": dg.MetadataValue.path(str(folder)),
-                              "labelled_rows": sum(e["labelled"] for e in written.values())})
-
-
-def _chunks(days: DayRange) -> list[DayRange]:
-    """The days in groups of CHUNK_DAYS: a load holds one group's rows in memory, not the range's."""
-    chosen = days.days()
-    return [DayRange.of(chosen[i:i + CHUNK_DAYS], days.last) for i in range(0, len(chosen), CHUNK_DAYS)]
+                              "labelled_rows": int(frame["label"].is_not_null().sum())})
 
 
 training_eligibility_scoring = warehouse_asset(
