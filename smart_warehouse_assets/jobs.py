@@ -41,10 +41,12 @@ observe_portals_job = dg.define_asset_job(
 )
 
 
-# Dagster writes each asset's per-partition materializations of a run as one batch: with the
-# PostgreSQL instance storage (deploy/dagster.yaml) one INSERT per asset instead of one per
-# day; SQLite writes them one by one either way. Planned events (what marks a failed run's
-# partitions failed) are unchanged. Shipped in deploy/ (Dockerfile, Kubernetes config) too.
+# Dagster hands a run's planned events and each asset's per-partition materializations to
+# the storage in batches of this size: the PostgreSQL instance storage (deploy/dagster.yaml)
+# writes a materialization batch as one INSERT, the local instance's event log
+# (operations/event_log.py) writes every batch at once; Dagster's stock SQLite storage would
+# write them one by one. Planned events (what marks a failed run's partitions failed) are
+# still one per day. Shipped in deploy/ (Dockerfile, Kubernetes config) too.
 EVENT_BATCH_SIZE = "1000"
 
 
