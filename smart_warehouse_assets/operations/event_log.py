@@ -18,8 +18,10 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from itertools import groupby
 
 import sqlalchemy
+from sqlalchemy.pool import NullPool
 
 from dagster._core.events import ASSET_CHECK_EVENTS, ASSET_EVENTS, EVENT_TYPE_TO_PIPELINE_RUN_STATUS
 from dagster._core.events.log import EventLogEntry
@@ -54,6 +56,11 @@ def _no_sync_per_commit(dbapi_connection, _record) -> None:
 class BatchedSqliteEventLogStorage(SqliteEventLogStorage):
     """Dagster's SQLite event log, with ``store_event_batch`` writing each batch at once."""
 
+    def __init__(self, base_dir: str, inst_data=None):
+        # Set before the parent's set-up, which may already reindex through _connect.
+        self._engines: OrderedDict = OrderedDict()
+        super().__init__(base_dir, inst_data=inst_data)
+
     @classmethod
     def from_config_value(cls, inst_data, config_value):  # the parent builds its own class
         return cls(inst_data=inst_data, **config_value)
@@ -63,10 +70,8 @@ class BatchedSqliteEventLogStorage(SqliteEventLogStorage):
         """As Dagster's, a transaction on the shard's file, but through an engine kept for
         the next event rather than one built and disposed of per event (no pool either way:
         each use opens its own SQLite connection)."""
-        from sqlalchemy.pool import NullPool
-
         with self._db_lock:
-            engines = self.__dict__.setdefault("_engines", OrderedDict())
+            engines = self._engines
             engine = engines.get(shard)
             if engine is None:
                 engine = create_engine(self.conn_string_for_shard(shard), poolclass=NullPool,
@@ -85,18 +90,12 @@ class BatchedSqliteEventLogStorage(SqliteEventLogStorage):
     def store_event_batch(self, events: Sequence[EventLogEntry]) -> None:
         """Runs of plain asset events of one run are written together; any other event (a
         check's planned evaluation among the planned materializations) on its own, in order."""
-        plain: list[EventLogEntry] = []
-        for event in events:
-            if _is_plain_asset_event(event) and (not plain or plain[0].run_id == event.run_id):
-                plain.append(event)
-                continue
-            self._store_plain(plain)
-            plain = []
-            if _is_plain_asset_event(event):
-                plain.append(event)
+        for (plain, _), run in groupby(events, key=lambda e: (_is_plain_asset_event(e), e.run_id)):
+            if plain:
+                self._store_plain(list(run))
             else:
-                self.store_event(event)
-        self._store_plain(plain)
+                for event in run:
+                    self.store_event(event)
 
     def _store_plain(self, events: list[EventLogEntry]) -> None:
         if not events:
