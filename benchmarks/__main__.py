@@ -74,6 +74,10 @@ def print_table(rows: list[dict]) -> None:
             loads = sum(r["per_asset_seconds"].values())
             print(f"  scale {r['scale']} full load: the loads' own transactions {loads:.1f}s, checks and Dagster "
                   f"{r['seconds'] - loads:.1f}s; slowest: " + ", ".join(f"{a} {s:.1f}s" for a, s in slowest))
+        if r["stage"] == "direct" and r.get("per_asset_peak_rise_mb"):
+            rises = sorted(r["per_asset_peak_rise_mb"].items(), key=lambda kv: -kv[1])[:5]
+            print(f"  scale {r['scale']} direct: peak {r['peak_rss_mb']:.0f} MB, raised most by "
+                  + ", ".join(f"{a} +{mb:.0f} MB" for a, mb in rises))
         if r["stage"] == "dagster_cli" and "dagster_overhead_seconds" in r:
             print(f"  scale {r['scale']}: Dagster overhead (persistent instance) {r['dagster_overhead_seconds']}s")
         if r["stage"] in ("increment", "cdc"):

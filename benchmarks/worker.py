@@ -130,9 +130,9 @@ def direct(scale: float, prefix: str) -> dict:
                                   agg_daily_decisions, agg_model_performance, training_eligibility_scoring)}
     order = [k for k in defs.resolve_asset_graph().toposorted_asset_keys if k in unbound]
     started = time.perf_counter()
-    per_asset = {}
+    per_asset, peak_rise = {}, {}
     for key in order:
-        asset_started = time.perf_counter()
+        asset_started, peak_before = time.perf_counter(), _peak_mb()
         assets_def = unbound[key]
         context = dg.build_asset_context(
             resources={k: defs.resources[k] for k in assets_def.required_resource_keys if k in defs.resources},
@@ -140,9 +140,12 @@ def direct(scale: float, prefix: str) -> dict:
         )
         list(assets_def(context))
         per_asset[key.to_user_string()] = round(time.perf_counter() - asset_started, 2)
+        peak_rise[key.to_user_string()] = round(_peak_mb() - peak_before, 1)
     seconds = time.perf_counter() - started
     # Per asset: the wall time of its function, its checks included (full_load: its batches only).
+    # Per asset: how far it raised the process's peak memory (what holds rows in Python).
     return {"stage": "direct", "rows": _load_rows(prefix), "seconds": seconds, "per_asset_seconds": per_asset,
+            "per_asset_peak_rise_mb": {k: v for k, v in peak_rise.items() if v > 0},
             "detail": "asset functions called directly (no run, no event log)"}
 
 

@@ -22,6 +22,7 @@ from psycopg import sql
 from smart_warehouse_assets.asset_factory import LoadResult, warehouse_asset
 from smart_warehouse_assets.batches import Batch, lock_asset, open_batch
 from smart_warehouse_assets.catalog import table_metadata
+from smart_warehouse_assets.frames import read_frame
 from smart_warehouse_assets.partition_metadata import DayFigures, count_days
 from smart_warehouse_assets.partitions import DayRange, day_range
 from smart_warehouse_assets.quality.rules import (
@@ -129,8 +130,7 @@ def performance(predictions: pl.DataFrame, keys: list[str] = KEYS) -> pl.DataFra
 
 
 def read_predictions(conn, days: DayRange) -> pl.DataFrame:
-    rows = conn.execute(PREDICTIONS, {"first_key": days.first_key, "last_key": days.last_key}).fetchall()
-    return pl.DataFrame(rows, schema=_SCHEMA, orient="row")
+    return read_frame(conn, PREDICTIONS, {"first_key": days.first_key, "last_key": days.last_key}, _SCHEMA)
 
 
 def _replace_days(warehouse: PostgresResource, batch: Batch, days: DayRange, figures: pl.DataFrame, n: int) -> None:
