@@ -18,6 +18,7 @@ CASE WHEN x.birth_year IS NULL THEN 'unknown'
 
 DIM_CITIZEN = Scd2Dimension(
     table="dim_citizen",
+    changes_since_for=("training/eligibility_scoring",),  # its point-in-time features
     key="citizen_key",
     natural_key="citizen_id",
     tracked=("gender", "birth_year", "city", "district", "state", "status"),
@@ -30,6 +31,7 @@ DIM_CITIZEN = Scd2Dimension(
 
 DIM_SCHEME = Scd2Dimension(
     table="dim_scheme",
+    changes_since_for=("training/eligibility_scoring",),  # its point-in-time features
     key="scheme_key",
     natural_key="scheme_id",
     tracked=("scheme_code", "scheme_name", "category", "department_code", "benefit_amount",

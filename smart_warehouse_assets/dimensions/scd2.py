@@ -16,6 +16,7 @@ import psycopg
 from psycopg import sql
 
 from smart_warehouse_assets.batches import Batch, lock_asset
+from smart_warehouse_assets.merge import queue
 
 OPEN_END = "9999-12-31 00:00:00+00"
 
@@ -29,6 +30,10 @@ class Scd2Dimension:
     source: str  # SELECT giving natural_key, tracked..., created_at, updated_at
     # Columns computed when a version opens, from the source row "x" and its start "x.new_from".
     derived: dict[str, str] = field(default_factory=dict)
+    # Point-in-time consumers (asset keys): a changed member's new version alters what they
+    # read from its start on, so the earliest start is queued for each as ">YYYYMMDD" (merge.py).
+    # A new member is not queued: nothing referred to it before.
+    changes_since_for: tuple[str, ...] = ()
 
 
 _DELTA = """
@@ -39,6 +44,10 @@ SELECT s.*, d.{key} AS current_key,
 FROM (SELECT DISTINCT ON ({nk}) * FROM ({source}) src ORDER BY {nk}, updated_at DESC) s
 LEFT JOIN public.{table} d ON d.{nk} = s.{nk} AND d.is_current
 WHERE d.{key} IS NULL OR ({changed})
+"""
+_CHANGED_SINCE = """
+SELECT '>' || to_char(min(new_from) AT TIME ZONE 'Asia/Kolkata', 'YYYYMMDD') FROM scd_delta
+WHERE current_key IS NOT NULL
 """
 _CLOSE = """
 UPDATE public.{table} d SET valid_to = x.new_from, is_current = false
@@ -67,6 +76,8 @@ def merge(conn: psycopg.Connection, dim: Scd2Dimension, batch: Batch, asset_key:
     new, changed_count = conn.execute(
         "SELECT count(*) FILTER (WHERE current_key IS NULL), count(*) FILTER (WHERE current_key IS NOT NULL) FROM scd_delta"
     ).fetchone()
+    for asset in dim.changes_since_for:
+        queue(conn, asset, sql.SQL(_CHANGED_SINCE), batch.batch_id)
     conn.execute(sql.SQL(_CLOSE).format(**names))
     conn.execute(
         sql.SQL(_OPEN).format(

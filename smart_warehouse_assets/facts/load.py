@@ -84,17 +84,33 @@ def replace_days(load: DailyLoad, warehouse: PostgresResource, batch: Batch, day
 
 # Every row of the whole table: the merge narrows the select to the queued keys instead.
 _ALL_DAYS = {"first": date.min, "last": date.max, "first_key": 0, "last_key": 99_999_999}
-_MOVED = "CREATE TEMP TABLE moved (removed boolean, k text, dk integer, feeds text[]) ON COMMIT DROP"
+_MOVED = ("CREATE TEMP TABLE moved (removed boolean, k text, dk integer, feeds text[], at timestamptz[], "
+          "compared text[]) ON COMMIT DROP")
 _MERGE_DELETE = """
 WITH gone AS (DELETE FROM public.{target} t WHERE t.{key} IN (SELECT k FROM merging)
-              RETURNING t.{key}::text, t.{dk}, ARRAY[{feeds}]::text[])
+              RETURNING t.{key}::text, t.{dk}, ARRAY[{feeds}]::text[], ARRAY[{at}]::timestamptz[],
+                        ARRAY[{compared}]::text[])
 INSERT INTO moved SELECT true, * FROM gone
 """
 _MERGE_INSERT = """
 WITH put AS (INSERT INTO public.{target} AS t ({cols}, etl_batch_id)
              SELECT s.*, %(batch)s FROM ({select}) s ({cols}) WHERE s.{key} IN (SELECT k FROM merging)
-             RETURNING t.{key}::text, t.{dk}, ARRAY[{feeds}]::text[])
+             RETURNING t.{key}::text, t.{dk}, ARRAY[{feeds}]::text[], ARRAY[{at}]::timestamptz[],
+                       ARRAY[{compared}]::text[])
 INSERT INTO moved SELECT false, * FROM put
+"""
+# The earliest instant that changed (Merge.changed_since), as ">YYYYMMDD" of its IST day: per
+# key, the instants whose compared value differs between the row removed and the row written,
+# and every instant of a key on one side only. least() skips nulls (an undecided application).
+_CHANGED_SINCE = """
+SELECT '>' || to_char(min(v) AT TIME ZONE 'Asia/Kolkata', 'YYYYMMDD') FROM (
+    SELECT least(o.at[i], n.at[i]) AS v
+    FROM moved o JOIN moved n ON n.k = o.k AND NOT n.removed, generate_subscripts(o.at, 1) i
+    WHERE o.removed AND o.compared[i] IS DISTINCT FROM n.compared[i]
+    UNION ALL
+    SELECT unnest(m.at) FROM moved m
+    WHERE NOT EXISTS (SELECT 1 FROM moved x WHERE x.k = m.k AND x.removed <> m.removed)
+) changed
 """
 # Per day: rows written there, and rows that were there and are no more. One pass grouped by
 # key and day (a key is deleted and inserted at most once): a NOT EXISTS inside the FILTER
@@ -114,6 +130,9 @@ def merge_rows(load: DailyLoad, warehouse: PostgresResource, batch: Batch) -> se
     names = {"target": sql.Identifier(load.table), "key": sql.Identifier(m.key), "dk": sql.Identifier(load.date_key),
              "feeds": sql.SQL(", ").join(sql.SQL("({})::text").format(sql.SQL(f)) for _, f in m.feeds)
              if m.feeds else sql.SQL("")}
+    since = m.changed_since[1] if m.changed_since else ()
+    names["at"] = sql.SQL(", ").join(sql.SQL("({})::timestamptz").format(sql.SQL(a)) for a, _ in since)
+    names["compared"] = sql.SQL(", ").join(sql.SQL("({})::text").format(sql.SQL(c)) for _, c in since)
     touched: set[date] = set()
     with warehouse.transaction() as conn:
         lock_asset(conn, load.table)
@@ -128,6 +147,8 @@ def merge_rows(load: DailyLoad, warehouse: PostgresResource, batch: Batch) -> se
             touched.add(day)
         for i, (asset, _) in enumerate(m.feeds, start=1):
             queue_for(conn, asset, sql.SQL("SELECT feeds[{}] FROM moved").format(sql.Literal(i)), batch.batch_id)
+        if m.changed_since:
+            queue_for(conn, m.changed_since[0], sql.SQL(_CHANGED_SINCE), batch.batch_id)
         batch.succeed(conn)
     return touched
 

@@ -52,8 +52,13 @@ FACT_SERVICE_APPLICATIONS = DailyLoad(
     # A change-driven run merges the changed applications, and queues their days, old and new,
     # for the aggregates: the submission day, and the decision day of a decided application (a
     # decision corrected to another day recomputes the day it left as well).
+    # The training set's applicant history counts submissions and decisions before each
+    # prediction: it is rebuilt from the earliest of those instants that changed.
     merge=Merge("application_id", "uuid", feeds=(("agg_daily_applications", "t.submitted_date_key"),
-                                                 ("agg_daily_decisions", "nullif(t.decided_date_key, -1)"))),
+                                                 ("agg_daily_decisions", "nullif(t.decided_date_key, -1)")),
+                changed_since=("training/eligibility_scoring", (
+                    ("t.submitted_at", "concat_ws('|', t.citizen_key, t.submitted_at)"),
+                    ("t.decided_at", "concat_ws('|', t.citizen_key, t.status, t.decided_at)")))),
     source_days="SELECT partition_date, count(*) FROM staging.service_applications "
                 "WHERE partition_date BETWEEN %(first)s AND %(last)s GROUP BY 1",
     select=f"""

@@ -10,6 +10,10 @@ contacts or ids of people, only the prediction's id.
 Written with polars, sorted by prediction_id, so a day rebuilt from the same warehouse gives
 the same bytes; a manifest (manifest.json) records each day's file, rows, labelled rows and
 SHA-256. The whole set reads with one ``polars.scan_parquet(folder / "*.parquet")``.
+
+Because nothing stamped after a prediction reaches its row, a change at instant T can only
+alter rows of predictions made after T, besides the changed prediction's own row: a
+change-driven run rebuilds those days only (:func:`days_to_rebuild`, merge.py).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import hashlib
 import json
 import os
 from io import BytesIO
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -28,9 +32,11 @@ from smart_warehouse_assets.asset_factory import LoadResult, warehouse_asset
 from smart_warehouse_assets.batches import lock_asset, open_batch
 from smart_warehouse_assets.frames import read_frame
 from smart_warehouse_assets.partition_metadata import DayFigures
-from smart_warehouse_assets.partitions import DayRange
+from smart_warehouse_assets.merge import merge_window, take
+from smart_warehouse_assets.partitions import DayRange, day_range
 from smart_warehouse_assets.paths import STATE_DIR
 from smart_warehouse_assets.resources import PostgresResource
+from smart_warehouse_assets.sources import registry
 
 ASSET = "training/eligibility_scoring"
 DATASET = "eligibility_scoring"
@@ -89,7 +95,7 @@ LEFT JOIN LATERAL (
     WHERE x.citizen_key IN (SELECT v.citizen_key FROM public.dim_citizen v WHERE v.citizen_id = pc.citizen_id)
       AND x.submitted_at < p.predicted_at AND x.application_id IS DISTINCT FROM p.application_id
 ) h ON pc.citizen_id IS NOT NULL
-WHERE p.prediction_date_key BETWEEN %(first_key)s AND %(last_key)s
+WHERE p.prediction_date_key = ANY(%(day_keys)s)
 """
 
 
@@ -113,8 +119,7 @@ def schema() -> dict[str, pl.DataType]:
 def read_days(conn, days: DayRange) -> pl.DataFrame:
     """The rows of ``days``, sorted by prediction (frames.py: streamed as CSV, a third of the
     time of fetching Python rows)."""
-    return read_frame(conn, _ROWS, {"first_key": days.first_key, "last_key": days.last_key},
-                      schema()).sort("prediction_id")
+    return read_frame(conn, _ROWS, {"day_keys": days.day_keys()}, schema()).sort("prediction_id")
 
 
 def file_name(day: date) -> str:
@@ -164,14 +169,48 @@ def verify(folder: Path) -> dict[str, dict]:
     return manifest["days"]
 
 
+def _manifest_days(folder: Path) -> set[date]:
+    path = folder / MANIFEST
+    return {date.fromisoformat(d) for d in json.loads(path.read_text())["days"]} if path.exists() else set()
+
+
+def days_to_rebuild(conn, folder: Path, run_days: DayRange) -> DayRange:
+    """In a change-driven run, the days whose rows may differ: the prediction days the fact
+    merged (a prediction, its label or its application changed), every day from the earliest
+    instant a point-in-time input changed (">YYYYMMDD": an applicant's submission or decision,
+    a citizen's or scheme's new version; nothing stamped before it can change) among the days
+    the folder has, and the run's days it does not have yet. Takes the queue inside ``conn``'s
+    transaction (a failure leaves it for the next run)."""
+    take(conn, ASSET, "text")
+    exact, since = set(), None
+    for (key,) in conn.execute("SELECT k FROM merging"):
+        day = datetime.strptime(key.lstrip(">"), "%Y%m%d").date()
+        if key.startswith(">"):
+            since = day if since is None else min(since, day)
+        else:
+            exact.add(day)
+    built = _manifest_days(folder)
+    chosen = exact | (set(run_days.days()) - built)  # a fact merges rows of any day: so does this
+    if since is not None:
+        chosen |= {d for d in built | chosen if d >= since}
+    return DayRange.of(chosen, run_days.last)
+
+
 def _load(context: dg.AssetExecutionContext, days: DayRange | None, *, warehouse: PostgresResource,
           training: TrainingSetSettings):
     if days is None:
         raise dg.Failure(f"{ASSET} is partitioned by day: give a partition or a range of days")
     folder = training.folder(warehouse)
+    # Merge only when every fact it reads merged too (each queued what it changed).
+    merging = all(merge_window(context, registry.feeding(a)) is not None
+                  for a in ("fact_eligibility_scoring", "fact_service_applications"))
     with open_batch(context, warehouse, days) as batch:
         with warehouse.transaction() as conn:
             lock_asset(conn, ASSET)  # one writer of the folder and its manifest at a time
+            if merging:
+                days = days_to_rebuild(conn, folder, day_range(context))
+                batch.merged_days = set(days.days())
+                batch.judged = days
             frame = read_days(conn, days)
             written = write_days(folder, frame, days)
             for day, entry in written.items():

@@ -16,12 +16,15 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 import dagster as dg
+import polars as pl
 import psycopg
 
+from smart_warehouse_assets.ml.training_set import TrainingSetSettings, verify
 from smart_warehouse_assets.operations.refresh import refresh_changed_partitions
 from smart_warehouse_assets.operations.schedules import nightly_incremental
 from smart_warehouse_assets.partitions import IST, DayRange
-from tests.conftest import LAST_DAY, TEST_START
+from smart_warehouse_assets.resources import PostgresResource
+from tests.conftest import LAST_DAY, TEST_START, load_warehouse
 from tests.operations.helpers import (
     evaluate_sensor, execute_request, land_a_late_step, partitions_of, record_full_load, resources,
     submission_days_changed_after,
@@ -93,6 +96,7 @@ def _batches(url: str, run_id: str) -> dict[str, tuple[int, int, int]]:
 def test_a_change_driven_run_merges_only_the_changed_rows_and_equals_a_rebuild(simulated):
     urls, _ = simulated
     wh = urls["warehouse"]
+    _build_training_set(urls)
     changed = _awkward_changes(urls)
     # A step lands late on an old application of a day nothing else changes: only the step
     # can bring that day's aggregate row (its step-SLA breaches) into the run.
@@ -176,15 +180,41 @@ def test_a_change_driven_run_merges_only_the_changed_rows_and_equals_a_rebuild(s
 
         # The same window again: the same rows merged again, nothing else moves.
         incremental = {t: contents(wh, t) for t in FACTS} | {t: contents(wh, t, "staging") for t in STAGED}
+        training_once = _training_days(wh)
         again = execute_request(urls, request, instance)
         assert again.success
         assert {t: contents(wh, t) for t in FACTS} | {t: contents(wh, t, "staging") for t in STAGED} == incremental
         assert _batches(wh, again.run_id)["fact_service_applications"][1] == taken
+        assert _training_days(wh) == training_once
+
+        # The training set wrote every day the rebuild below writes, byte for byte.
+        training = _training_days(wh)
 
     rebuilt = _rebuilt_from_scratch(urls)
     rebuilt |= {t: contents(wh, t, "staging") for t in STAGED}
     for table in incremental:  # table by table, so a difference names its table
         assert incremental[table] == rebuilt[table], table
+    assert _training_days(wh) == training
+
+
+def _build_training_set(urls: dict[str, str]) -> None:
+    """Every day of the training set, as the full load left it (a copied world has no folder)."""
+    assert load_warehouse(urls, TEST_START, LAST_DAY, selection=dg.AssetSelection.assets(
+        dg.AssetKey.from_user_string("training/eligibility_scoring"))).success
+
+
+def _training_rebuilt(result) -> set[date]:
+    """The training set's days a change-driven run rebuilt (each day's event says)."""
+    return {date.fromisoformat(e.materialization.partition) for e in result.get_asset_materialization_events()
+            if e.materialization.asset_key.to_user_string() == "training/eligibility_scoring"
+            and e.materialization.metadata["merged"].value}
+
+
+def _training_days(wh: str) -> dict[str, str]:
+    """The training set's days and their files' checksums, from its manifest."""
+    folder = TrainingSetSettings().folder(PostgresResource(url=wh))
+    return {day: entry["sha256"] for day, entry in verify(folder).items()}
+
 
 
 def _nightly_request(urls: dict[str, str], instance: dg.DagsterInstance, yesterday: date) -> dg.RunRequest:
@@ -215,6 +245,10 @@ def test_a_decision_moved_to_a_later_day_is_taken_off_its_old_decision_day_in_th
     decided_before = dict(rows(wh, "SELECT date_key, sum(decisions) FROM agg_daily_decisions "
                                    "WHERE date_key IN (%s, %s) GROUP BY 1", (old_key, new_key)))
 
+    _build_training_set(urls)
+    # What the loads before left queued for the training set (members' new versions).
+    queued = [k for (k,) in rows(wh, "SELECT merge_key FROM staging.pending_merge "
+                                     "WHERE asset_key = 'training/eligibility_scoring'")]
     with dg.instance_for_test() as instance:
         request = _nightly_request(urls, instance, LAST_DAY)
         assert old not in partitions_of(request)["agg_daily_decisions"]  # the portal no longer shows it
@@ -228,11 +262,21 @@ def test_a_decision_moved_to_a_later_day_is_taken_off_its_old_decision_day_in_th
     judged = {k for (k,) in rows(wh, "SELECT partition_key FROM etl_data_quality WHERE run_id = %s AND asset_key = "
                                      "'agg_daily_decisions' AND check_name = 'matches_fact_group_by'", (result.run_id,))}
     assert {old.isoformat(), new.isoformat(), LAST_DAY.isoformat()} <= judged
+    # The applicant's approvals before each later prediction changed from the old decision day
+    # on: the training set rebuilt those days and its application's prediction days, no others.
+    predicted = {d for (d,) in rows(wh, "SELECT to_date(prediction_date_key::text, 'YYYYMMDD') "
+                                        "FROM fact_eligibility_scoring WHERE application_id = %s", (app,))}
+    span = {TEST_START + timedelta(days=i) for i in range((LAST_DAY - TEST_START).days + 1)}
+    since = min([old, *(datetime.strptime(k[1:], "%Y%m%d").date() for k in queued if k.startswith(">"))])
+    assert _training_rebuilt(result) == predicted | {d for d in span if d >= since}
 
     incremental = {t: contents(wh, t) for t in FACTS}
+    training = _training_days(wh)
     rebuilt = _rebuilt_from_scratch(urls)
     for table in FACTS:  # table by table, so a difference names its table
         assert incremental[table] == rebuilt[table], table
+    # (the rebuild also writes the day after LAST_DAY, which this world leaves empty)
+    assert {d: h for d, h in _training_days(wh).items() if d <= LAST_DAY.isoformat()} == training
 
 
 def test_a_late_step_on_an_old_application_counts_on_its_submission_day_in_the_nightly_run(loaded):
@@ -267,3 +311,36 @@ def test_a_late_step_on_an_old_application_counts_on_its_submission_day_in_the_n
     rebuilt = _rebuilt_from_scratch(urls)
     for table in FACTS:  # table by table, so a difference names its table
         assert incremental[table] == rebuilt[table], table
+
+
+def test_a_citizen_changed_during_a_day_already_built_rebuilds_that_day_of_the_training_set(loaded):
+    """The training set reads each prediction's citizen as of its instant. A citizen's new
+    version that starts during a day the folder already has (an intra-day run built it) must
+    rebuild that day and the later ones in the nightly run, although no prediction changed."""
+    urls = loaded[0]
+    wh = urls["warehouse"]
+    record_full_load(urls)
+    _build_training_set(urls)
+    (citizen, prediction, predicted_at), = rows(wh, """
+        SELECT c.citizen_id, p.prediction_id::text, p.predicted_at FROM fact_eligibility_scoring p JOIN dim_citizen c USING (citizen_key)
+        WHERE c.is_current AND c.valid_from < p.predicted_at - interval '1 hour'
+        ORDER BY p.predicted_at DESC, p.prediction_id LIMIT 1""")
+    changed_at = predicted_at - timedelta(hours=1)
+    day = changed_at.astimezone(IST).date()
+    with psycopg.connect(urls["citizen"]) as conn:
+        conn.execute("UPDATE citizens SET district = 'Moved District', updated_at = %s WHERE citizen_id = %s",
+                     (changed_at, citizen))
+
+    with dg.instance_for_test() as instance:
+        result = execute_request(urls, _nightly_request(urls, instance, LAST_DAY), instance)
+    assert result.success
+    assert scalar(wh, "SELECT valid_from FROM dim_citizen WHERE citizen_id = %s AND is_current", (citizen,)) == changed_at
+    assert {d for d in _training_rebuilt(result) if d >= day} == {day + timedelta(days=i)
+                                                                   for i in range((LAST_DAY - day).days + 1)}
+    moved = pl.scan_parquet(TrainingSetSettings().folder(PostgresResource(url=wh)) / "*.parquet").filter(
+        pl.col("prediction_id") == prediction).collect()
+    assert moved["district"].to_list() == ["Moved District"]
+
+    training = _training_days(wh)
+    _build_training_set(urls)  # every day again, from the same warehouse
+    assert _training_days(wh) == training
