@@ -36,7 +36,9 @@ FACT_ELIGIBILITY_SCORING = DailyLoad(
     table="fact_eligibility_scoring",
     date_key="prediction_date_key",
     natural_key="prediction_id",
-    merge=Merge("prediction_id", "uuid"),  # a change-driven run merges the changed predictions
+    # A change-driven run merges the changed predictions, and queues their prediction days (as
+    # they were and are) for the performance aggregate.
+    merge=Merge("prediction_id", "uuid", feeds=(("agg_model_performance", "t.prediction_date_key"),)),
     source_days="SELECT partition_date, count(*) FROM staging.predictions "
                 "WHERE partition_date BETWEEN %(first)s AND %(last)s AND use_case_code = 'ELIGIBILITY_SCORING' GROUP BY 1",
     select=f"""
