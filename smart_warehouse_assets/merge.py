@@ -22,6 +22,8 @@ whose registry entry queues its changes and the assets that declare a :class:`Me
    the day it left as well as the day it entered (a decision corrected to another day
    recomputes both decision days), and a feed may look its day up elsewhere (a new action
    queues its application's submission day, whose step-SLA breaches it changes).
+   ``agg_model_performance``, computed in polars by its own load, takes the prediction
+   days both prediction facts queue for it with :func:`take` likewise.
 
 When: an asset merges when its run carries a watermark window (``changes.WINDOW_TAG``)
 whose start is known for its source and the sources its look-ups read. A full reload
