@@ -22,6 +22,8 @@ whose registry entry queues its changes and the assets that declare a :class:`Me
    the day it left as well as the day it entered (a decision corrected to another day
    recomputes both decision days), and a feed may look its day up elsewhere (a new action
    queues its application's submission day, whose step-SLA breaches it changes).
+   ``agg_model_performance``, computed in polars by its own load, takes the prediction
+   days both prediction facts queue for it with :func:`take` likewise.
 
 4. **a point-in-time consumer** (the training set, ml/training_set.py) cannot take keys or
    days alone: a decision changes the applicant history of every later prediction. The fact

@@ -4,9 +4,15 @@ The judged predictions of both prediction facts are read in one query, and the f
 computed per (day, model_key, use case) in polars: accuracy, precision, recall, F1, ROC AUC
 (rank statistic, ties count half), Brier score, calibration by score decile and its
 expected calibration error, mean confidence. The days are replaced in one warehouse
-transaction; then the same figures are upserted into smart_aiml.model_monitoring (with the
-configured threshold and whether it is breached), so the ML portal sees what the warehouse
-measured. Re-running a day writes the same rows in both places.
+transaction, and inside it the same figures are upserted into smart_aiml.model_monitoring
+(with the configured threshold and whether it is breached), so the ML portal sees what the
+warehouse measured. Re-running a day writes the same rows in both places.
+
+Which days: the run's range, or, in a change-driven run (merge.py), only the days the
+prediction facts queued for it (the prediction days of the rows they merged, as they were and
+are), taken from ``staging.pending_merge`` inside that transaction. A failure before the
+warehouse commits rolls the taking back, so the days wait for the next run; the portal may
+then already hold their figures, which that run writes again, the same.
 """
 
 from __future__ import annotations
@@ -23,8 +29,9 @@ from smart_warehouse_assets.asset_factory import LoadResult, warehouse_asset
 from smart_warehouse_assets.batches import Batch, lock_asset, open_batch
 from smart_warehouse_assets.catalog import table_metadata
 from smart_warehouse_assets.frames import read_frame
+from smart_warehouse_assets.merge import judged_days, merge_window, take
 from smart_warehouse_assets.partition_metadata import DayFigures, count_days
-from smart_warehouse_assets.partitions import DayRange, day_range
+from smart_warehouse_assets.partitions import DayRange, compress, day_range
 from smart_warehouse_assets.quality.rules import (
     DATE,
     MODEL,
@@ -38,6 +45,7 @@ from smart_warehouse_assets.quality.rules import (
 )
 from smart_warehouse_assets.quality.spec import ERROR, WARN, Check, CheckScope, QualityThresholds
 from smart_warehouse_assets.resources import PostgresResource
+from smart_warehouse_assets.sources import registry
 
 TABLE = "agg_model_performance"
 KEYS = ["date_key", "model_key", "use_case_code"]
@@ -45,19 +53,23 @@ METRICS = ["accuracy", "precision_score", "recall_score", "f1_score", "roc_auc",
            "calibration_error", "mean_confidence"]
 COLUMNS = [*KEYS, "predictions", "predictions_judged", "predictions_correct", *METRICS, "calibration"]
 
-# Every prediction of the days, with the positive-class score, the predicted class and the
-# outcome (null until known). Eligible, breach and abandon are the positive classes.
+# Every prediction of the days ({days}: a condition on a date key column), with the
+# positive-class score, the predicted class and the outcome (null until known). Eligible,
+# breach and abandon are the positive classes.
 PREDICTIONS = """
 SELECT prediction_date_key AS date_key, model_key, 'ELIGIBILITY_SCORING' AS use_case_code,
        eligibility_score::float8 AS score, predicted_eligible AS predicted,
        CASE WHEN actual_outcome IS NOT NULL THEN actual_outcome = 'approved' END AS actual,
        confidence_score::float8 AS confidence
-FROM public.fact_eligibility_scoring WHERE prediction_date_key BETWEEN %(first_key)s AND %(last_key)s
+FROM public.fact_eligibility_scoring WHERE {days}
 UNION ALL
 SELECT prediction_date_key, model_key, use_case_code, positive_score::float8, predicted_positive,
        actual_positive, confidence_score::float8
-FROM public.fact_prediction_outcome WHERE prediction_date_key BETWEEN %(first_key)s AND %(last_key)s
+FROM public.fact_prediction_outcome WHERE {days}
 """
+# The days a load recomputes: the run's range, or the days a change-driven run took (merge.py).
+_RANGE = "{} BETWEEN %(first_key)s AND %(last_key)s"
+_TAKEN = "{} IN (SELECT k FROM merging)"
 _SCHEMA = {"date_key": pl.Int32, "model_key": pl.Int64, "use_case_code": pl.String, "score": pl.Float64,
            "predicted": pl.Boolean, "actual": pl.Boolean, "confidence": pl.Float64}
 
@@ -129,25 +141,44 @@ def performance(predictions: pl.DataFrame, keys: list[str] = KEYS) -> pl.DataFra
     return out.select(*keys, *COLUMNS[len(KEYS):]).with_columns(counted)
 
 
-def read_predictions(conn, days: DayRange) -> pl.DataFrame:
-    return read_frame(conn, PREDICTIONS, {"first_key": days.first_key, "last_key": days.last_key}, _SCHEMA)
+def _days(condition: str, column: str) -> sql.Composable:
+    return sql.SQL(condition).format(sql.Identifier(column))
 
 
-def _replace_days(warehouse: PostgresResource, batch: Batch, days: DayRange, figures: pl.DataFrame, n: int) -> None:
-    params = {"first_key": days.first_key, "last_key": days.last_key}
+def read_predictions(conn, days: DayRange, condition: str = _RANGE) -> pl.DataFrame:
+    query = sql.SQL(PREDICTIONS).format(days=_days(condition, "prediction_date_key"))
+    return read_frame(conn, query, {"first_key": days.first_key, "last_key": days.last_key}, _SCHEMA)
+
+
+_GONE = "CREATE TEMP TABLE gone (date_key integer, model_key bigint, use_case_code text) ON COMMIT DROP"
+_DELETE = """
+WITH d AS (DELETE FROM public.agg_model_performance t WHERE {days} RETURNING date_key, model_key, use_case_code)
+INSERT INTO gone SELECT * FROM d
+"""
+# Per day, the rows that were there and are no more (a model that no longer predicted that day).
+_LEFT = """
+SELECT g.date_key, count(*) FROM gone g
+WHERE NOT EXISTS (SELECT 1 FROM public.agg_model_performance a
+                  WHERE (a.date_key, a.model_key, a.use_case_code) = (g.date_key, g.model_key, g.use_case_code))
+GROUP BY 1
+"""
+
+
+def _replace_days(conn, batch: Batch, days: DayRange, condition: str, figures: pl.DataFrame) -> None:
+    """Delete the rows of the days, copy the figures in; inside the caller's transaction."""
     buffer = io.BytesIO()
     figures.with_columns(etl_batch_id=pl.lit(batch.batch_id)).write_csv(buffer, include_header=False)
-    with warehouse.transaction() as conn:
-        lock_asset(conn, TABLE)
-        conn.execute("DELETE FROM public.agg_model_performance WHERE date_key BETWEEN %(first_key)s AND %(last_key)s",
-                     params)
-        columns = sql.SQL(", ").join(map(sql.Identifier, [*COLUMNS, "etl_batch_id"]))
-        with conn.cursor().copy(sql.SQL("COPY public.agg_model_performance ({}) FROM STDIN (FORMAT csv)")
-                                .format(columns)) as copy:
-            copy.write(buffer.getvalue())
-        batch.rows_extracted, batch.rows_loaded = n, figures.height
-        conn.execute("ANALYZE public.agg_model_performance")
-        batch.succeed(conn)
+    conn.execute(_GONE)
+    conn.execute(sql.SQL(_DELETE).format(days=_days(condition, "date_key")),
+                 {"first_key": days.first_key, "last_key": days.last_key})
+    columns = sql.SQL(", ").join(map(sql.Identifier, [*COLUMNS, "etl_batch_id"]))
+    with conn.cursor().copy(sql.SQL("COPY public.agg_model_performance ({}) FROM STDIN (FORMAT csv)")
+                            .format(columns)) as copy:
+        copy.write(buffer.getvalue())
+    for day, left in conn.execute(_LEFT).fetchall():
+        batch.per_day.setdefault(_day(day), DayFigures()).left = left
+    batch.rows_loaded = figures.height
+    conn.execute("ANALYZE public.agg_model_performance")
 
 
 # ------------------------------------------------------------------ written back to the ML portal
@@ -174,7 +205,7 @@ WHERE (model_monitoring.metric_value, model_monitoring.threshold, model_monitori
 # A figure the warehouse wrote earlier for these days that it no longer measures is withdrawn.
 _WITHDRAW = """
 UPDATE public.model_monitoring m SET status = 'deleted', updated_at = now(), updated_by = %(writer)s
-WHERE m.metric_date BETWEEN %(first)s AND %(last)s AND m.metric_name LIKE 'warehouse\\_%%'
+WHERE m.metric_date = ANY(%(days)s) AND m.metric_name LIKE 'warehouse\\_%%'
   AND m.created_by = %(writer)s AND m.status <> 'deleted'
   AND NOT EXISTS (SELECT 1 FROM monitored x WHERE x.model_id = m.model_id AND x.metric_date = m.metric_date
                   AND x.metric_name = m.metric_name)
@@ -214,8 +245,9 @@ def monitoring_rows(predictions: pl.DataFrame, model_ids: pl.DataFrame, threshol
     )
 
 
-def write_back(aiml: PostgresResource, rows: pl.DataFrame, days: DayRange) -> int:
-    """Upsert the figures into smart_aiml.model_monitoring in one transaction; returns rows written."""
+def write_back(aiml: PostgresResource, rows: pl.DataFrame, days: list[date]) -> int:
+    """Upsert the figures of ``days`` into smart_aiml.model_monitoring in one transaction, withdraw
+    what the warehouse no longer measures on them; returns rows written."""
     buffer = io.BytesIO()
     rows.write_csv(buffer, include_header=False)
     with aiml.transaction() as conn:
@@ -224,7 +256,7 @@ def write_back(aiml: PostgresResource, rows: pl.DataFrame, days: DayRange) -> in
         with conn.cursor().copy("COPY monitored FROM STDIN (FORMAT csv)") as copy:
             copy.write(buffer.getvalue())
         written = conn.execute(_UPSERT, {"writer": WRITER}).rowcount
-        written += conn.execute(_WITHDRAW, {"writer": WRITER, "first": days.first, "last": days.last}).rowcount
+        written += conn.execute(_WITHDRAW, {"writer": WRITER, "days": days}).rowcount
     return written
 
 
@@ -232,23 +264,40 @@ def _load(context: dg.AssetExecutionContext, days: DayRange | None, *, warehouse
           portals: Mapping[str, PostgresResource], quality: QualityThresholds):
     if days is None:
         raise dg.Failure(f"{TABLE} is partitioned by day: give a partition or a range of days")
-    with open_batch(context, warehouse, days) as batch:
-        with warehouse.connect() as conn:
-            predictions = read_predictions(conn, days)
-            model_ids = pl.DataFrame(conn.execute("SELECT model_key, model_id::text FROM public.dim_model "
-                                                  "WHERE model_key <> -1").fetchall(),
-                                     schema={"model_key": pl.Int64, "model_id": pl.String}, orient="row")
+    # As daily_asset decides for the facts it is built from (facts/load.py).
+    merging = merge_window(context, registry.PREDICTIONS) is not None
+    condition = _TAKEN if merging else _RANGE
+    with open_batch(context, warehouse, days) as batch, warehouse.transaction() as conn:
+        lock_asset(conn, TABLE)
+        if merging:
+            take(conn, TABLE, "integer")
+            recomputed = sorted(_day(k) for (k,) in conn.execute("SELECT k FROM merging"))
+        else:
+            recomputed = days.days()
+        predictions = read_predictions(conn, days, condition)
+        model_ids = pl.DataFrame(conn.execute("SELECT model_key, model_id::text FROM public.dim_model "
+                                              "WHERE model_key <> -1").fetchall(),
+                                 schema={"model_key": pl.Int64, "model_id": pl.String}, orient="row")
         figures = performance(predictions)
         for day, n in predictions.group_by("date_key").len().iter_rows():
             batch.per_day[_day(day)] = DayFigures(extracted=n)
-        _replace_days(warehouse, batch, days, figures, predictions.height)
-    written = write_back(portals["aiml"], monitoring_rows(predictions, model_ids, quality), days)
+        batch.rows_extracted = predictions.height
+        _replace_days(conn, batch, days, condition, figures)
+        # Before the warehouse commits: a failed write-back leaves the days to recompute (and,
+        # in a change-driven run, queued).
+        written = write_back(portals["aiml"], monitoring_rows(predictions, model_ids, quality), recomputed)
+        batch.succeed(conn)
+    if merging:
+        batch.merged_days = set(recomputed)
+        batch.judged = judged_days(context, context.asset_key, recomputed)
     run_days = day_range(context)
     with warehouse.connect() as conn:
         table = sql.SQL("public.{}").format(sql.Identifier(TABLE))
-        count_days(conn, table, "date_key", run_days, batch.batch_id, batch.per_day, date_key=True)
+        count_days(conn, table, "date_key", run_days, batch.batch_id, batch.per_day, date_key=True,
+                   written=batch.judged)
         total = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(table)).fetchone()[0]
-    context.log.info(f"{TABLE} {days.label}: {figures.height} model-days from {predictions.height} predictions; "
+    what = f"{compress(recomputed) or 'no day'} (queued)" if merging else days.label
+    context.log.info(f"{TABLE} {what}: {figures.height} model-days from {predictions.height} predictions; "
                      f"{written} rows written to smart_aiml.model_monitoring")
     return LoadResult(batch, {"dagster/row_count": total, "model_monitoring_rows_written": written})
 

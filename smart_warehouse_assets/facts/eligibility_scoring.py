@@ -36,9 +36,10 @@ FACT_ELIGIBILITY_SCORING = DailyLoad(
     table="fact_eligibility_scoring",
     date_key="prediction_date_key",
     natural_key="prediction_id",
-    # A change-driven run merges the changed predictions; their days, old and new, are rebuilt
-    # in the training set.
-    merge=Merge("prediction_id", "uuid", feeds=(("training/eligibility_scoring", "t.prediction_date_key"),)),
+    # A change-driven run merges the changed predictions and queues their prediction days (as
+    # they were and are) for the performance aggregate and the training set.
+    merge=Merge("prediction_id", "uuid", feeds=(("agg_model_performance", "t.prediction_date_key"),
+                                                ("training/eligibility_scoring", "t.prediction_date_key"))),
     source_days="SELECT partition_date, count(*) FROM staging.predictions "
                 "WHERE partition_date BETWEEN %(first)s AND %(last)s AND use_case_code = 'ELIGIBILITY_SCORING' GROUP BY 1",
     select=f"""

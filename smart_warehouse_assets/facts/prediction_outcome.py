@@ -4,15 +4,18 @@ Rows come from registry.PREDICTIONS (staging/predictions), partitioned by the IS
 day. The outcome is the warehouse's own judgement: an SLA prediction is judged by
 fact_service_applications.sla_met once its application is decided; a dropout prediction by
 whether the draft was submitted, or is still a draft DROPOUT_HORIZON_DAYS after it was
-scored (in the citizen portal's clock). The change plans re-load a prediction's day when
-its application changes or its horizon passes, so the outcome is refreshed like the
-accumulating snapshot's.
+scored (in the citizen portal's clock). The outcome is refreshed like the accumulating
+snapshot's: a change-driven run merges the predictions staging landed again (merge.py), which
+are those that changed, those whose application changed (a decision, and with it sla_met; a
+draft submitted) and the dropout predictions whose horizon passed in the window; a full
+reload or a backfill replaces whole days.
 """
 
 from __future__ import annotations
 
 from smart_warehouse_assets.facts.keys import DATE_KEY, version_join
 from smart_warehouse_assets.facts.load import DailyLoad, daily_asset
+from smart_warehouse_assets.merge import Merge
 from smart_warehouse_assets.quality.reconcile import reconciliation_check
 from smart_warehouse_assets.quality.rules import (
     CITIZEN,
@@ -50,6 +53,9 @@ FACT_PREDICTION_OUTCOME = DailyLoad(
     table="fact_prediction_outcome",
     date_key="prediction_date_key",
     natural_key="prediction_id",
+    # A change-driven run merges the predictions staging queued, and queues their prediction
+    # days (as they were and are) for the performance aggregate.
+    merge=Merge("prediction_id", "uuid", feeds=(("agg_model_performance", "t.prediction_date_key"),)),
     source_days="SELECT p.partition_date, count(*) FROM staging.predictions p "
                 f"WHERE p.partition_date BETWEEN %(first)s AND %(last)s AND {_IN_USE_CASES} GROUP BY 1",
     select=f"""

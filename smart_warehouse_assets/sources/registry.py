@@ -597,7 +597,11 @@ PREDICTIONS = PortalTable(
                        "model_version", "eligibility_score", "confidence_score", "predicted_label",
                        "predicted_at", "application_status", "updated_at", "partition_date", "model_id",
                        "use_case_code", "application_submitted_at", "outcome_as_of"),
-        queue_for=("fact_eligibility_scoring",),
+        # Both prediction facts merge the changed predictions: a prediction's own change, its
+        # application's (an outcome decided, a draft submitted; an SLA outcome follows the
+        # application's sla_met, which changes only with the application) and a dropout horizon
+        # passed (``matures``) all land the prediction again (staging/extract.py).
+        queue_for=("fact_eligibility_scoring", "fact_prediction_outcome"),
     ),
 )
 

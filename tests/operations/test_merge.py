@@ -7,8 +7,9 @@ a deleted prediction, a deleted action and a step landing late on an old applica
 refresh sensor's run must write only those rows (staging keeps every other row's batch),
 judge the days they touched, say so on each day's event, come out equal to a rebuild from
 scratch table by table, and a second run of the same window must change nothing. The
-nightly run must also carry a decision moved to another day, and a late step, to the
-aggregates' old days.
+prediction facts merge the changed predictions, and the model performance aggregate (polars)
+recomputes only the prediction days they queued, here and in the ML portal. The nightly run
+must also carry a decision moved to another day, and a late step, to the aggregates' old days.
 """
 
 from __future__ import annotations
@@ -29,13 +30,16 @@ from tests.operations.helpers import (
     evaluate_sensor, execute_request, land_a_late_step, partitions_of, record_full_load, resources,
     submission_days_changed_after,
 )
-from tests.operations.test_refresh import SIMULATED_DAY, _rebuilt_from_scratch, simulated  # noqa: F401 (fixture)
-from tests.warehouse.helpers import FACTS, contents, rows, scalar
+from tests.operations.test_refresh import (  # noqa: F401 (simulated: a fixture)
+    REBUILT, SIMULATED_DAY, _rebuilt_from_scratch, simulated,
+)
+from tests.warehouse.helpers import contents, rows, scalar
 
 # Stamped a little before "now", so the window (which stops a minute before now) holds them.
 _STAMP = "now() - interval '90 seconds'"
 _NOON_OF_LAST_DAY = datetime.combine(LAST_DAY, time(12), IST)
 STAGED = ("service_applications", "predictions", "processing_actions")
+PERFORMANCE = "agg_model_performance"
 
 
 def _ist_day(url: str, query: str, params) -> date:
@@ -71,21 +75,32 @@ def _awkward_changes(urls: dict[str, str]) -> dict[str, object]:
             "AND (action_at AT TIME ZONE 'Asia/Kolkata')::date = %s "
             "ORDER BY application_id, step_number DESC, action_id LIMIT 1) RETURNING action_id",
             (TEST_START + timedelta(days=4),)).fetchone()[0]
+    prediction_day = TEST_START + timedelta(days=5)
     with psycopg.connect(urls["aiml"]) as aiml:
         prediction = aiml.execute(
             f"UPDATE predictions SET status = 'deleted', updated_at = {_STAMP} WHERE prediction_id = ("
             "SELECT prediction_id FROM predictions WHERE use_case_code = 'ELIGIBILITY_SCORING' "
             "AND status <> 'deleted' AND (predicted_at AT TIME ZONE 'Asia/Kolkata')::date = %s "
-            "ORDER BY prediction_id LIMIT 1) RETURNING prediction_id", (TEST_START + timedelta(days=5),)).fetchone()[0]
+            "ORDER BY prediction_id LIMIT 1) RETURNING prediction_id", (prediction_day,)).fetchone()[0]
     assert _ist_day(urls["citizen"], "(SELECT submitted_at FROM service_applications WHERE application_id = %s)",
                     (moved,)) == moved_to
     return {"moved": moved, "old": old, "moved_to": moved_to, "redecided": redecided, "broken": broken,
-            "action": action, "prediction": prediction}
+            "action": action, "prediction": prediction, "prediction_day": prediction_day}
 
 
 def _breaches(url: str, day: date) -> int:
     return scalar(url, "SELECT coalesce(sum(step_sla_breaches), 0) FROM agg_daily_applications WHERE date_key = %s",
                   (int(day.strftime("%Y%m%d")),))
+
+
+def _key(day: date) -> int:
+    return int(day.strftime("%Y%m%d"))
+
+
+def _portal_figures(url: str) -> list[tuple]:
+    """What the warehouse wrote to smart_aiml.model_monitoring."""
+    return rows(url, "SELECT model_id, metric_date, metric_name, metric_value, threshold, is_breached, status "
+                     "FROM model_monitoring WHERE created_by = 'smart-warehouse' ORDER BY 1, 2, 3")
 
 
 def _batches(url: str, run_id: str) -> dict[str, tuple[int, int, int]]:
@@ -137,6 +152,10 @@ def test_a_change_driven_run_merges_only_the_changed_rows_and_equals_a_rebuild(s
         fact_batch, taken, _ = batches["fact_service_applications"]
         assert taken == extracted
         assert scalar(wh, "SELECT count(*) FROM staging.pending_merge") == 0
+        # Both prediction facts merged the predictions staging queued, far fewer than it holds.
+        outcome_batch, outcome_taken, _ = batches["fact_prediction_outcome"]
+        assert outcome_taken == batches["fact_eligibility_scoring"][1]
+        assert 0 < outcome_taken < scalar(wh, "SELECT count(*) FROM staging.predictions") / 3
         assert scalar(wh, "SELECT count(*) FROM fact_service_applications WHERE application_id = %s",
                       (changed["broken"],)) == 0
         assert scalar(wh, "SELECT count(*) FROM fact_eligibility_scoring WHERE prediction_id = %s",
@@ -166,6 +185,15 @@ def test_a_change_driven_run_merges_only_the_changed_rows_and_equals_a_rebuild(s
         assert _breaches(wh, late_day) == breaches_before + 1
         untouched = [m for (a, _), m in events.items() if a == "fact_service_applications" and not m["merged"]]
         assert all(m["rows_loaded"] == 0 for m in untouched)
+        # The performance aggregate recomputed the prediction days the facts' merges touched
+        # (a deleted prediction's, the new day's), and wrote nothing on the others.
+        recomputed = {date.fromisoformat(k) for (a, k), m in events.items() if a == PERFORMANCE and m.get("merged")}
+        outcome_days = {d for (d,) in rows(
+            wh, "SELECT DISTINCT to_date(prediction_date_key::text, 'YYYYMMDD') FROM fact_prediction_outcome "
+                "WHERE etl_batch_id = %s", (outcome_batch,))}
+        assert {changed["prediction_day"], SIMULATED_DAY} | outcome_days <= recomputed
+        kept = [m for (a, _), m in events.items() if a == PERFORMANCE and not m["merged"]]
+        assert kept and all(m["rows_loaded"] == 0 for m in kept)
         counted = dict(rows(wh, "SELECT to_date(submitted_date_key::text, 'YYYYMMDD'), count(*) "
                                 "FROM fact_service_applications GROUP BY 1"))
         for (asset, key), meta in events.items():  # every day's count is true, touched or not
@@ -178,22 +206,38 @@ def test_a_change_driven_run_merges_only_the_changed_rows_and_equals_a_rebuild(s
         assert {changed["old"].isoformat(), changed["moved_to"].isoformat()} <= judged
         assert judged == {k for (a, k), m in events.items() if a == "fact_service_applications" and "etl_batch_id" in m}
 
-        # The same window again: the same rows merged again, nothing else moves.
-        incremental = {t: contents(wh, t) for t in FACTS} | {t: contents(wh, t, "staging") for t in STAGED}
+        # The same window again: the same rows merged again, nothing else moves. First with a
+        # write-back to the ML portal that fails: the aggregate keeps no row of that run and the
+        # days the prediction facts queued for it wait, queued still.
+        incremental = {t: contents(wh, t) for t in REBUILT} | {t: contents(wh, t, "staging") for t in STAGED}
         training_once = _training_days(wh)
+        with psycopg.connect(urls["aiml"]) as conn:
+            conn.execute("ALTER TABLE model_monitoring ADD CONSTRAINT refuse_warehouse "
+                         "CHECK (created_by <> 'smart-warehouse') NOT VALID")
+        failed = execute_request(urls, request, instance, raise_on_error=False, retries=False)
+        assert not failed.success
+        assert scalar(wh, "SELECT count(*) FROM agg_model_performance t JOIN etl_batches b "
+                          "ON b.batch_id = t.etl_batch_id WHERE b.run_id = %s", (failed.run_id,)) == 0
+        queued = {int(k) for (k,) in rows(
+            wh, "SELECT merge_key FROM staging.pending_merge WHERE asset_key = %s", (PERFORMANCE,))}
+        assert {_key(d) for d in outcome_days | {SIMULATED_DAY}} <= queued
+        with psycopg.connect(urls["aiml"]) as conn:
+            conn.execute("ALTER TABLE model_monitoring DROP CONSTRAINT refuse_warehouse")
         again = execute_request(urls, request, instance)
         assert again.success
-        assert {t: contents(wh, t) for t in FACTS} | {t: contents(wh, t, "staging") for t in STAGED} == incremental
+        assert {t: contents(wh, t) for t in REBUILT} | {t: contents(wh, t, "staging") for t in STAGED} == incremental
         assert _batches(wh, again.run_id)["fact_service_applications"][1] == taken
         assert _training_days(wh) == training_once
 
         # The training set wrote every day the rebuild below writes, byte for byte.
         training = _training_days(wh)
 
+    portal = _portal_figures(urls["aiml"])
     rebuilt = _rebuilt_from_scratch(urls)
     rebuilt |= {t: contents(wh, t, "staging") for t in STAGED}
     for table in incremental:  # table by table, so a difference names its table
         assert incremental[table] == rebuilt[table], table
+    assert _portal_figures(urls["aiml"]) == portal  # the ML portal had every recomputed day already
     assert _training_days(wh) == training
 
 
@@ -270,10 +314,10 @@ def test_a_decision_moved_to_a_later_day_is_taken_off_its_old_decision_day_in_th
     since = min([old, *(datetime.strptime(k[1:], "%Y%m%d").date() for k in queued if k.startswith(">"))])
     assert _training_rebuilt(result) == predicted | {d for d in span if d >= since}
 
-    incremental = {t: contents(wh, t) for t in FACTS}
+    incremental = {t: contents(wh, t) for t in REBUILT}
     training = _training_days(wh)
     rebuilt = _rebuilt_from_scratch(urls)
-    for table in FACTS:  # table by table, so a difference names its table
+    for table in REBUILT:  # table by table, so a difference names its table
         assert incremental[table] == rebuilt[table], table
     # (the rebuild also writes the day after LAST_DAY, which this world leaves empty)
     assert {d: h for d, h in _training_days(wh).items() if d <= LAST_DAY.isoformat()} == training
@@ -307,9 +351,9 @@ def test_a_late_step_on_an_old_application_counts_on_its_submission_day_in_the_n
                                  (result.run_id,))}
     assert submitted.isoformat() in judged
 
-    incremental = {t: contents(wh, t) for t in FACTS}
+    incremental = {t: contents(wh, t) for t in REBUILT}
     rebuilt = _rebuilt_from_scratch(urls)
-    for table in FACTS:  # table by table, so a difference names its table
+    for table in REBUILT:  # table by table, so a difference names its table
         assert incremental[table] == rebuilt[table], table
 
 
