@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import dagster as dg
+import psycopg
 from psycopg import sql
 
 from smart_warehouse_assets.asset_factory import LoadResult, warehouse_asset
 from smart_warehouse_assets.batches import Batch, lock_asset, open_batch
 from smart_warehouse_assets.catalog import table_metadata
+from smart_warehouse_assets.deferred_indexes import deferred
 from smart_warehouse_assets.merge import Merge, judged_days, merge_window, take
 from smart_warehouse_assets.merge import queue as queue_for
 from smart_warehouse_assets.partition_metadata import DayFigures, count_days
@@ -60,26 +62,42 @@ def replace_days(load: DailyLoad, warehouse: PostgresResource, batch: Batch, day
         for day, extracted in conn.execute(load.source_days, params):
             batch.per_day[day] = DayFigures(extracted=extracted)
         batch.rows_extracted = sum(f.extracted for f in batch.per_day.values())
-        conn.execute(
-            sql.SQL("DELETE FROM public.{} WHERE {} BETWEEN %(first_key)s AND %(last_key)s").format(
-                target, sql.Identifier(load.date_key)
-            ),
-            params,
-        )
-        insert = sql.SQL("INSERT INTO public.{} ({}, etl_batch_id) SELECT s.*, %(batch)s FROM ({}) s").format(
-            target, sql.SQL(", ").join(map(sql.Identifier, load.columns)), sql.SQL(load.select)
-        )
-        if load.natural_key:
-            insert += sql.SQL(" ON CONFLICT ({}) DO UPDATE SET {}").format(
-                sql.Identifier(load.natural_key),
-                sql.SQL(", ").join(
-                    sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c))
-                    for c in (*load.columns, "etl_batch_id") if c != load.natural_key
-                ),
-            )
-        batch.rows_loaded = conn.execute(insert, params).rowcount
+        whole = conn.execute(sql.SQL(_NOTHING_OUTSIDE).format(target, sql.Identifier(load.date_key)), params).fetchone()[0]
+        with deferred(conn, f"public.{load.table}", whole) as bare:
+            _replace(conn, load, target, params, batch, upsert=not bare)
         conn.execute(sql.SQL("ANALYZE public.{}").format(target))
         batch.succeed(conn)
+
+
+# Whether the days replace every row of the table (then its indexes are built after the load).
+_NOTHING_OUTSIDE = """
+SELECT NOT EXISTS (SELECT 1 FROM public.{0} WHERE {1} < %(first_key)s)
+   AND NOT EXISTS (SELECT 1 FROM public.{0} WHERE {1} > %(last_key)s)
+"""
+
+
+def _replace(conn: psycopg.Connection, load: DailyLoad, target: sql.Identifier, params: dict, batch: Batch,
+             upsert: bool) -> None:
+    """Delete the days and insert them again; ``upsert``: take over a natural key now on
+    another day (a table without its indexes has no such row left: every row was deleted)."""
+    conn.execute(
+        sql.SQL("DELETE FROM public.{} WHERE {} BETWEEN %(first_key)s AND %(last_key)s").format(
+            target, sql.Identifier(load.date_key)
+        ),
+        params,
+    )
+    insert = sql.SQL("INSERT INTO public.{} ({}, etl_batch_id) SELECT s.*, %(batch)s FROM ({}) s").format(
+        target, sql.SQL(", ").join(map(sql.Identifier, load.columns)), sql.SQL(load.select)
+    )
+    if load.natural_key and upsert:
+        insert += sql.SQL(" ON CONFLICT ({}) DO UPDATE SET {}").format(
+            sql.Identifier(load.natural_key),
+            sql.SQL(", ").join(
+                sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c))
+                for c in (*load.columns, "etl_batch_id") if c != load.natural_key
+            ),
+        )
+    batch.rows_loaded = conn.execute(insert, params).rowcount
 
 
 # Every row of the whole table: the merge narrows the select to the queued keys instead.

@@ -22,6 +22,7 @@ import psycopg
 from psycopg import sql
 
 from smart_warehouse_assets.batches import Batch, lock_asset
+from smart_warehouse_assets.deferred_indexes import deferred
 from smart_warehouse_assets.merge import queue
 from smart_warehouse_assets.operations.changes import Window
 from smart_warehouse_assets.partition_metadata import DayFigures
@@ -74,6 +75,12 @@ _PER_DAY = """
 SELECT partition_date, count(*), count(*) FILTER (WHERE reject_reason IS NOT NULL)
 FROM checked WHERE partition_date IS NOT NULL GROUP BY 1
 """
+# Whether the days replace every staged row (then the table's indexes are built after it).
+_NOTHING_OUTSIDE = """
+SELECT NOT EXISTS (SELECT 1 FROM staging.{0} WHERE partition_date < %(first)s)
+   AND NOT EXISTS (SELECT 1 FROM staging.{0} WHERE partition_date > %(last)s)
+   AND NOT EXISTS (SELECT 1 FROM staging.{0} WHERE partition_date IS NULL)
+"""
 _DELETE_REJECTED_ALL = """
 DELETE FROM staging.rejected_rows WHERE source_database = %(db)s AND source_table = %(table)s
 """
@@ -110,30 +117,31 @@ def extract(
         lock_asset(wh, asset_key)
         names = {"db": entry.source_database, "table": entry.table, "batch": batch.batch_id}
         target = sql.Identifier(spec.staging_table)
-        if entry.partitioned:
-            span = {"first": days.first, "last": days.last}
-            wh.execute(sql.SQL(_DELETE_STAGED_DAYS).format(target), span)
-            wh.execute(_DELETE_REJECTED_DAYS, names | span)
-        else:
-            wh.execute(sql.SQL("DELETE FROM staging.{}").format(target))
-            wh.execute(_DELETE_REJECTED_ALL, names)
-        batch.rows_rejected = wh.execute(
-            sql.SQL(_QUARANTINE).format(pk=sql.Identifier(spec.pk)), names
-        ).rowcount
-        if entry.partitioned:
-            for day, extracted, rejected in wh.execute(_PER_DAY).fetchall():
-                batch.per_day[day] = DayFigures(extracted=extracted, rejected=rejected)
+        span = {"first": days.first, "last": days.last} if entry.partitioned else {}
+        whole = not entry.partitioned or wh.execute(sql.SQL(_NOTHING_OUTSIDE).format(target), span).fetchone()[0]
+        with deferred(wh, f"staging.{spec.staging_table}", whole) as bare:
+            if entry.partitioned:
+                wh.execute(sql.SQL(_DELETE_STAGED_DAYS).format(target), span)
+                wh.execute(_DELETE_REJECTED_DAYS, names | span)
+            else:
+                wh.execute(sql.SQL("DELETE FROM staging.{}").format(target))
+                wh.execute(_DELETE_REJECTED_ALL, names)
+            batch.rows_rejected = wh.execute(
+                sql.SQL(_QUARANTINE).format(pk=sql.Identifier(spec.pk)), names
+            ).rowcount
+            if entry.partitioned:
+                for day, extracted, rejected in wh.execute(_PER_DAY).fetchall():
+                    batch.per_day[day] = DayFigures(extracted=extracted, rejected=rejected)
 
-        cols = sql.SQL(", ").join(map(sql.Identifier, (*spec.stage_columns, "etl_batch_id")))
-        updates = sql.SQL(", ").join(
-            sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c))
-            for c in (*spec.stage_columns, "etl_batch_id") if c != spec.pk
-        )
-        insert = sql.SQL(
-            "INSERT INTO staging.{target} ({cols}) SELECT s.*, %(batch)s FROM ({stage}) s "
-            "ON CONFLICT ({pk}) DO UPDATE SET {updates}"
-        ).format(target=target, cols=cols, stage=sql.SQL(spec.stage), pk=sql.Identifier(spec.pk), updates=updates)
-        batch.rows_loaded = wh.execute(insert, names).rowcount
+            cols = sql.SQL(", ").join(map(sql.Identifier, (*spec.stage_columns, "etl_batch_id")))
+            insert = sql.SQL("INSERT INTO staging.{target} ({cols}) SELECT s.*, %(batch)s FROM ({stage}) s").format(
+                target=target, cols=cols, stage=sql.SQL(spec.stage))
+            if not bare:  # a key staged on a day outside the range is taken over (moved)
+                insert += sql.SQL(" ON CONFLICT ({pk}) DO UPDATE SET {updates}").format(
+                    pk=sql.Identifier(spec.pk), updates=sql.SQL(", ").join(
+                        sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c))
+                        for c in (*spec.stage_columns, "etl_batch_id") if c != spec.pk))
+            batch.rows_loaded = wh.execute(insert, names).rowcount
         wh.execute(sql.SQL("ANALYZE staging.{}").format(target))
         batch.succeed(wh)
     return batch

@@ -16,7 +16,9 @@ $$;
 
 REVOKE CREATE ON SCHEMA public FROM PUBLIC;
 REVOKE ALL ON SCHEMA staging FROM PUBLIC;
-GRANT USAGE ON SCHEMA public, staging TO smart_etl_writer;
+-- CREATE: a load that replaces a whole table builds its indexes again after the rows
+-- (deferred_indexes.py), and PostgreSQL asks CREATE on the schema of a new index.
+GRANT USAGE, CREATE ON SCHEMA public, staging TO smart_etl_writer;
 GRANT USAGE ON SCHEMA public TO smart_analyst;
 REVOKE ALL ON SCHEMA staging FROM smart_analyst;
 
