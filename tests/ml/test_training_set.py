@@ -9,7 +9,9 @@ import dagster as dg
 import polars as pl
 import psycopg
 
+from smart_warehouse_assets.ml import training_set
 from smart_warehouse_assets.ml.training_set import ASSET, COLUMNS, MANIFEST, TrainingSetSettings, file_name, verify
+from smart_warehouse_assets.partitions import DayRange
 from smart_warehouse_assets.resources import PostgresResource
 from tests.conftest import LAST_DAY, TEST_START, load_warehouse
 from tests.warehouse.helpers import rows, scalar
@@ -111,3 +113,23 @@ def test_a_day_rebuilt_gives_the_same_bytes(loaded):
     assert digest() == from_range
     assert (folder / MANIFEST).read_text() == manifest
     assert verify(folder)[day.isoformat()]["sha256"] == from_range
+
+
+def test_read_in_small_groups_of_days_the_set_is_the_same_bytes(loaded, monkeypatch):
+    """The days are read a group at a time (memory stays flat with the history); the grouping
+    must not show in the files or the manifest."""
+    urls, _ = loaded
+    _build(urls, TEST_START, LAST_DAY)
+    folder = _folder(urls)
+    whole = (folder / MANIFEST).read_text()
+    per_day = max(d["rows"] for d in verify(folder).values())
+    monkeypatch.setattr(training_set, "CHUNK_ROWS", per_day)  # about one day per group
+    with psycopg.connect(urls["warehouse"]) as conn:
+        groups = training_set.chunks(conn, DayRange(TEST_START, LAST_DAY))
+    assert len(groups) > (LAST_DAY - TEST_START).days // 2
+    assert [d for g in groups for d in g.days()] == DayRange(TEST_START, LAST_DAY).days()
+    for entry in verify(folder).values():
+        (folder / entry["file"]).unlink()
+    _build(urls, TEST_START, LAST_DAY)
+    assert (folder / MANIFEST).read_text() == whole
+    verify(folder)
