@@ -9,6 +9,8 @@ booleans arrive as ``t``/``f`` and timestamps in UTC, both converted here.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from datetime import date
 from io import BytesIO
 
 import polars as pl
@@ -16,6 +18,26 @@ import psycopg
 from psycopg import sql
 
 _UTC_TIMESTAMP = "%Y-%m-%d %H:%M:%S%.f%#z"
+# Rows held in memory at once when a load reads many days: it reads them in groups of days of
+# about this many rows, so its memory stays flat however long the history (the training set's
+# 532,115 rows at once held ~400 MB at scale 10).
+GROUP_ROWS = 100_000
+
+
+def day_groups(days: Sequence[date], rows_per_day: Mapping[date, int], rows: int | None = None) -> list[list[date]]:
+    """``days`` in consecutive groups of about ``rows`` rows (GROUP_ROWS), a day never split;
+    at least one group, possibly empty."""
+    limit = rows or GROUP_ROWS
+    groups: list[list[date]] = [[]]
+    held = 0
+    for day in days:
+        n = rows_per_day.get(day, 0)
+        if groups[-1] and held + n > limit:
+            groups.append([])
+            held = 0
+        groups[-1].append(day)
+        held += n
+    return groups
 
 
 def read_frame(conn: psycopg.Connection, query: str | sql.Composable, params: dict | None,

@@ -28,7 +28,7 @@ from psycopg import sql
 from smart_warehouse_assets.asset_factory import LoadResult, warehouse_asset
 from smart_warehouse_assets.batches import Batch, lock_asset, open_batch
 from smart_warehouse_assets.catalog import table_metadata
-from smart_warehouse_assets.frames import read_frame
+from smart_warehouse_assets.frames import day_groups, read_frame
 from smart_warehouse_assets.merge import judged_days, merge_window, take
 from smart_warehouse_assets.partition_metadata import DayFigures, count_days
 from smart_warehouse_assets.partitions import DayRange, compress, day_range
@@ -70,6 +70,7 @@ FROM public.fact_prediction_outcome WHERE {days}
 # The days a load recomputes: the run's range, or the days a change-driven run took (merge.py).
 _RANGE = "{} BETWEEN %(first_key)s AND %(last_key)s"
 _TAKEN = "{} IN (SELECT k FROM merging)"
+_LISTED = "{} = ANY(%(day_keys)s)"
 _SCHEMA = {"date_key": pl.Int32, "model_key": pl.Int64, "use_case_code": pl.String, "score": pl.Float64,
            "predicted": pl.Boolean, "actual": pl.Boolean, "confidence": pl.Float64}
 
@@ -145,9 +146,38 @@ def _days(condition: str, column: str) -> sql.Composable:
     return sql.SQL(condition).format(sql.Identifier(column))
 
 
-def read_predictions(conn, days: DayRange, condition: str = _RANGE) -> pl.DataFrame:
-    query = sql.SQL(PREDICTIONS).format(days=_days(condition, "prediction_date_key"))
-    return read_frame(conn, query, {"first_key": days.first_key, "last_key": days.last_key}, _SCHEMA)
+def read_predictions(conn, days: list[date]) -> pl.DataFrame:
+    query = sql.SQL(PREDICTIONS).format(days=_days(_LISTED, "prediction_date_key"))
+    return read_frame(conn, query, {"day_keys": _keys(days)}, _SCHEMA)
+
+
+_PER_DAY = """
+SELECT to_date(k::text, 'YYYYMMDD'), count(*) FROM (
+    SELECT prediction_date_key AS k FROM public.fact_eligibility_scoring WHERE prediction_date_key = ANY(%(day_keys)s)
+    UNION ALL
+    SELECT prediction_date_key FROM public.fact_prediction_outcome WHERE prediction_date_key = ANY(%(day_keys)s)
+) p GROUP BY 1
+"""
+
+
+def _keys(days: list[date]) -> list[int]:
+    return [int(d.strftime("%Y%m%d")) for d in days]
+
+
+def measure(conn, days: list[date], model_ids: pl.DataFrame, thresholds: QualityThresholds,
+            batch: Batch) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The figures of ``days`` and the rows for the ML portal, read a group of days at a time
+    (frames.day_groups: memory stays flat however many days); counts land on ``batch``."""
+    counts = dict(conn.execute(_PER_DAY, {"day_keys": _keys(days)}).fetchall())
+    figures, monitored = [], []
+    for group in day_groups(days, counts):
+        predictions = read_predictions(conn, group)
+        figures.append(performance(predictions))
+        monitored.append(monitoring_rows(predictions, model_ids, thresholds))
+        for day, n in predictions.group_by("date_key").len().iter_rows():
+            batch.per_day[_day(day)] = DayFigures(extracted=n)
+        batch.rows_extracted += predictions.height
+    return pl.concat(figures).sort(KEYS), pl.concat(monitored).sort("model_id", "metric_date", "metric_name")
 
 
 _GONE = "CREATE TEMP TABLE gone (date_key integer, model_key bigint, use_case_code text) ON COMMIT DROP"
@@ -274,18 +304,16 @@ def _load(context: dg.AssetExecutionContext, days: DayRange | None, *, warehouse
             recomputed = sorted(_day(k) for (k,) in conn.execute("SELECT k FROM merging"))
         else:
             recomputed = days.days()
-        predictions = read_predictions(conn, days, condition)
         model_ids = pl.DataFrame(conn.execute("SELECT model_key, model_id::text FROM public.dim_model "
                                               "WHERE model_key <> -1").fetchall(),
                                  schema={"model_key": pl.Int64, "model_id": pl.String}, orient="row")
-        figures = performance(predictions)
-        for day, n in predictions.group_by("date_key").len().iter_rows():
-            batch.per_day[_day(day)] = DayFigures(extracted=n)
-        batch.rows_extracted = predictions.height
+        conn.execute("SET LOCAL jit = off")  # compiling the read per group costs more than it saves
+        batch.rows_extracted = 0
+        figures, monitored = measure(conn, recomputed, model_ids, quality, batch)
         _replace_days(conn, batch, days, condition, figures)
         # Before the warehouse commits: a failed write-back leaves the days to recompute (and,
         # in a change-driven run, queued).
-        written = write_back(portals["aiml"], monitoring_rows(predictions, model_ids, quality), recomputed)
+        written = write_back(portals["aiml"], monitored, recomputed)
         batch.succeed(conn)
     if merging:
         batch.merged_days = set(recomputed)
@@ -297,7 +325,7 @@ def _load(context: dg.AssetExecutionContext, days: DayRange | None, *, warehouse
                    written=batch.judged)
         total = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(table)).fetchone()[0]
     what = f"{compress(recomputed) or 'no day'} (queued)" if merging else days.label
-    context.log.info(f"{TABLE} {what}: {figures.height} model-days from {predictions.height} predictions; "
+    context.log.info(f"{TABLE} {what}: {figures.height} model-days from {batch.rows_extracted} predictions; "
                      f"{written} rows written to smart_aiml.model_monitoring")
     return LoadResult(batch, {"dagster/row_count": total, "model_monitoring_rows_written": written})
 

@@ -30,7 +30,7 @@ import polars as pl
 
 from smart_warehouse_assets.asset_factory import LoadResult, warehouse_asset
 from smart_warehouse_assets.batches import lock_asset, open_batch
-from smart_warehouse_assets.frames import read_frame
+from smart_warehouse_assets.frames import day_groups, read_frame
 from smart_warehouse_assets.partition_metadata import DayFigures
 from smart_warehouse_assets.merge import merge_window, take
 from smart_warehouse_assets.partitions import DayRange, day_range
@@ -162,30 +162,16 @@ def write_manifest(folder: Path, written: dict[str, dict]) -> None:
     _write_atomically(manifest_path, (json.dumps(manifest, indent=1, sort_keys=True) + "\n").encode())
 
 
-# Rows read into memory at once: the days are read in groups of about this many predictions,
-# so a load's memory stays flat however many days it covers (532,115 rows at once held
-# ~400 MB at scale 10).
-CHUNK_ROWS = 100_000
 _PER_DAY = """
-SELECT prediction_date_key, count(*) FROM public.fact_eligibility_scoring
+SELECT to_date(prediction_date_key::text, 'YYYYMMDD'), count(*) FROM public.fact_eligibility_scoring
 WHERE prediction_date_key = ANY(%(day_keys)s) GROUP BY 1
 """
 
 
 def chunks(conn, days: DayRange) -> list[DayRange]:
-    """``days`` in consecutive groups of about CHUNK_ROWS predictions (a day is never split)."""
-    rows = CHUNK_ROWS
+    """``days`` in groups of about frames.GROUP_ROWS predictions, read one at a time."""
     counts = dict(conn.execute(_PER_DAY, {"day_keys": days.day_keys()}).fetchall())
-    groups: list[list[date]] = [[]]
-    held = 0
-    for day in days.days():
-        n = counts.get(int(day.strftime("%Y%m%d")), 0)
-        if groups[-1] and held + n > rows:
-            groups.append([])
-            held = 0
-        groups[-1].append(day)
-        held += n
-    return [DayRange.of(group, group[-1]) for group in groups if group]
+    return [DayRange.of(group, days.last) for group in day_groups(days.days(), counts) if group]
 
 
 def verify(folder: Path) -> dict[str, dict]:

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 import dagster as dg
 import psycopg
 
+from smart_warehouse_assets import frames
 from smart_warehouse_assets.operations import changes
 from smart_warehouse_assets.sources.registry import PREDICTIONS, SERVICE_APPLICATIONS
 from tests.conftest import LAST_DAY, TEST_START, load_warehouse
@@ -163,3 +164,22 @@ def test_lineage_runs_from_the_ml_portal_to_every_ml_asset():
         assert "smart_aiml/ml_models" in ancestors(asset), asset
     for asset in ("fact_prediction_outcome", "agg_model_performance", "training/eligibility_scoring"):
         assert portal <= ancestors(asset), asset
+
+
+def test_the_performance_figures_do_not_depend_on_how_the_days_are_grouped(loaded, monkeypatch):
+    """agg_model_performance reads its days a group at a time (memory stays flat with the
+    history): groups of about one day give the same figures, there and in the ML portal."""
+    urls = loaded[0]
+    only = dg.AssetSelection.assets(dg.AssetKey("agg_model_performance"))
+    figures = "SELECT * FROM agg_model_performance ORDER BY date_key, model_key, use_case_code"
+    portal = ("SELECT model_id, metric_date, metric_name, metric_value, threshold, is_breached, status "
+              "FROM model_monitoring WHERE created_by = 'smart-warehouse' ORDER BY 1, 2, 3")
+    whole = [r[:-1] for r in rows(urls["warehouse"], figures)]  # without etl_batch_id
+    written = rows(urls["aiml"], portal)
+    per_day = scalar(urls["warehouse"], "SELECT max(n) FROM (SELECT count(*) AS n FROM fact_prediction_outcome "
+                                        "GROUP BY prediction_date_key) d")
+    monkeypatch.setattr(frames, "GROUP_ROWS", per_day)
+    assert load_warehouse(urls, TEST_START, LAST_DAY, selection=only).success
+    assert [r[:-1] for r in rows(urls["warehouse"], figures)] == whole
+    assert rows(urls["aiml"], portal) == written
+    assert len(whole) > (LAST_DAY - TEST_START).days  # every day has figures

@@ -9,6 +9,7 @@ import dagster as dg
 import polars as pl
 import psycopg
 
+from smart_warehouse_assets import frames
 from smart_warehouse_assets.ml import training_set
 from smart_warehouse_assets.ml.training_set import ASSET, COLUMNS, MANIFEST, TrainingSetSettings, file_name, verify
 from smart_warehouse_assets.partitions import DayRange
@@ -123,7 +124,7 @@ def test_read_in_small_groups_of_days_the_set_is_the_same_bytes(loaded, monkeypa
     folder = _folder(urls)
     whole = (folder / MANIFEST).read_text()
     per_day = max(d["rows"] for d in verify(folder).values())
-    monkeypatch.setattr(training_set, "CHUNK_ROWS", per_day)  # about one day per group
+    monkeypatch.setattr(frames, "GROUP_ROWS", per_day)  # about one day per group
     with psycopg.connect(urls["warehouse"]) as conn:
         groups = training_set.chunks(conn, DayRange(TEST_START, LAST_DAY))
     assert len(groups) > (LAST_DAY - TEST_START).days // 2
