@@ -70,6 +70,21 @@ def deferred(conn: psycopg.Connection, table: str, whole_table: bool) -> Iterato
         conn.execute(build)
 
 
+# No row of the table lies outside first..last (or has no day at all).
+_NOTHING_OUTSIDE = """
+SELECT NOT EXISTS (SELECT 1 FROM {0} WHERE {1} < %(first)s)
+   AND NOT EXISTS (SELECT 1 FROM {0} WHERE {1} > %(last)s)
+   AND NOT EXISTS (SELECT 1 FROM {0} WHERE {1} IS NULL)
+"""
+
+
+def replaces_whole_table(conn: psycopg.Connection, table: str, column: str, first, last) -> bool:
+    """Whether replacing the rows whose ``column`` lies in first..last replaces every row of
+    ``table`` ("schema.name"); three probes of the column's index."""
+    query = sql.SQL(_NOTHING_OUTSIDE).format(_qualified(table), sql.Identifier(column))
+    return conn.execute(query, {"first": first, "last": last}).fetchone()[0]
+
+
 def _qualified(table: str) -> sql.Composable:
     schema, name = table.split(".")
     return sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(name))

@@ -9,13 +9,15 @@ booleans arrive as ``t``/``f`` and timestamps in UTC, both converted here.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import date
 from io import BytesIO
 
 import polars as pl
 import psycopg
 from psycopg import sql
+
+from smart_warehouse_assets.partitions import DayRange
 
 _UTC_TIMESTAMP = "%Y-%m-%d %H:%M:%S%.f%#z"
 # Rows held in memory at once when a load reads many days: it reads them in groups of days of
@@ -24,20 +26,19 @@ _UTC_TIMESTAMP = "%Y-%m-%d %H:%M:%S%.f%#z"
 GROUP_ROWS = 100_000
 
 
-def day_groups(days: Sequence[date], rows_per_day: Mapping[date, int], rows: int | None = None) -> list[list[date]]:
-    """``days`` in consecutive groups of about ``rows`` rows (GROUP_ROWS), a day never split;
-    at least one group, possibly empty."""
-    limit = rows or GROUP_ROWS
+def day_groups(days: DayRange, rows_per_day: Mapping[date, int]) -> list[DayRange]:
+    """``days`` in consecutive groups of about GROUP_ROWS rows, a day never split; at least
+    one group, possibly empty."""
     groups: list[list[date]] = [[]]
     held = 0
-    for day in days:
+    for day in days.days():
         n = rows_per_day.get(day, 0)
-        if groups[-1] and held + n > limit:
+        if groups[-1] and held + n > GROUP_ROWS:
             groups.append([])
             held = 0
         groups[-1].append(day)
         held += n
-    return groups
+    return [DayRange.of(group, days.last) for group in groups]
 
 
 def read_frame(conn: psycopg.Connection, query: str | sql.Composable, params: dict | None,

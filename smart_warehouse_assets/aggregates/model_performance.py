@@ -146,9 +146,9 @@ def _days(condition: str, column: str) -> sql.Composable:
     return sql.SQL(condition).format(sql.Identifier(column))
 
 
-def read_predictions(conn, days: list[date]) -> pl.DataFrame:
+def read_predictions(conn, days: DayRange) -> pl.DataFrame:
     query = sql.SQL(PREDICTIONS).format(days=_days(_LISTED, "prediction_date_key"))
-    return read_frame(conn, query, {"day_keys": _keys(days)}, _SCHEMA)
+    return read_frame(conn, query, {"day_keys": days.day_keys()}, _SCHEMA)
 
 
 _PER_DAY = """
@@ -160,16 +160,13 @@ SELECT to_date(k::text, 'YYYYMMDD'), count(*) FROM (
 """
 
 
-def _keys(days: list[date]) -> list[int]:
-    return [int(d.strftime("%Y%m%d")) for d in days]
-
-
-def measure(conn, days: list[date], model_ids: pl.DataFrame, thresholds: QualityThresholds,
+def measure(conn, days: DayRange, model_ids: pl.DataFrame, thresholds: QualityThresholds,
             batch: Batch) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The figures of ``days`` and the rows for the ML portal, read a group of days at a time
     (frames.day_groups: memory stays flat however many days); counts land on ``batch``."""
-    counts = dict(conn.execute(_PER_DAY, {"day_keys": _keys(days)}).fetchall())
+    counts = dict(conn.execute(_PER_DAY, {"day_keys": days.day_keys()}).fetchall())
     figures, monitored = [], []
+    batch.rows_extracted = 0
     for group in day_groups(days, counts):
         predictions = read_predictions(conn, group)
         figures.append(performance(predictions))
@@ -308,8 +305,7 @@ def _load(context: dg.AssetExecutionContext, days: DayRange | None, *, warehouse
                                               "WHERE model_key <> -1").fetchall(),
                                  schema={"model_key": pl.Int64, "model_id": pl.String}, orient="row")
         conn.execute("SET LOCAL jit = off")  # compiling the read per group costs more than it saves
-        batch.rows_extracted = 0
-        figures, monitored = measure(conn, recomputed, model_ids, quality, batch)
+        figures, monitored = measure(conn, DayRange.of(recomputed, days.last), model_ids, quality, batch)
         _replace_days(conn, batch, days, condition, figures)
         # Before the warehouse commits: a failed write-back leaves the days to recompute (and,
         # in a change-driven run, queued).

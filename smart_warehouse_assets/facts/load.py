@@ -19,7 +19,7 @@ from psycopg import sql
 from smart_warehouse_assets.asset_factory import LoadResult, warehouse_asset
 from smart_warehouse_assets.batches import Batch, lock_asset, open_batch
 from smart_warehouse_assets.catalog import table_metadata
-from smart_warehouse_assets.deferred_indexes import deferred
+from smart_warehouse_assets.deferred_indexes import deferred, replaces_whole_table
 from smart_warehouse_assets.merge import Merge, judged_days, merge_window, take
 from smart_warehouse_assets.merge import queue as queue_for
 from smart_warehouse_assets.partition_metadata import DayFigures, count_days
@@ -62,18 +62,13 @@ def replace_days(load: DailyLoad, warehouse: PostgresResource, batch: Batch, day
         for day, extracted in conn.execute(load.source_days, params):
             batch.per_day[day] = DayFigures(extracted=extracted)
         batch.rows_extracted = sum(f.extracted for f in batch.per_day.values())
-        whole = conn.execute(sql.SQL(_NOTHING_OUTSIDE).format(target, sql.Identifier(load.date_key)), params).fetchone()[0]
-        with deferred(conn, f"public.{load.table}", whole) as bare:
+        table = f"public.{load.table}"
+        # Replacing every row: the table's indexes are built after it (deferred_indexes.py).
+        whole = replaces_whole_table(conn, table, load.date_key, days.first_key, days.last_key)
+        with deferred(conn, table, whole) as bare:
             _replace(conn, load, target, params, batch, upsert=not bare)
         conn.execute(sql.SQL("ANALYZE public.{}").format(target))
         batch.succeed(conn)
-
-
-# Whether the days replace every row of the table (then its indexes are built after the load).
-_NOTHING_OUTSIDE = """
-SELECT NOT EXISTS (SELECT 1 FROM public.{0} WHERE {1} < %(first_key)s)
-   AND NOT EXISTS (SELECT 1 FROM public.{0} WHERE {1} > %(last_key)s)
-"""
 
 
 def _replace(conn: psycopg.Connection, load: DailyLoad, target: sql.Identifier, params: dict, batch: Batch,

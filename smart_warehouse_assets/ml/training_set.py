@@ -171,7 +171,7 @@ WHERE prediction_date_key = ANY(%(day_keys)s) GROUP BY 1
 def chunks(conn, days: DayRange) -> list[DayRange]:
     """``days`` in groups of about frames.GROUP_ROWS predictions, read one at a time."""
     counts = dict(conn.execute(_PER_DAY, {"day_keys": days.day_keys()}).fetchall())
-    return [DayRange.of(group, days.last) for group in day_groups(days.days(), counts) if group]
+    return day_groups(days, counts)
 
 
 def verify(folder: Path) -> dict[str, dict]:

@@ -22,7 +22,7 @@ import psycopg
 from psycopg import sql
 
 from smart_warehouse_assets.batches import Batch, lock_asset
-from smart_warehouse_assets.deferred_indexes import deferred
+from smart_warehouse_assets.deferred_indexes import deferred, replaces_whole_table
 from smart_warehouse_assets.merge import queue
 from smart_warehouse_assets.operations.changes import Window
 from smart_warehouse_assets.partition_metadata import DayFigures
@@ -75,12 +75,6 @@ _PER_DAY = """
 SELECT partition_date, count(*), count(*) FILTER (WHERE reject_reason IS NOT NULL)
 FROM checked WHERE partition_date IS NOT NULL GROUP BY 1
 """
-# Whether the days replace every staged row (then the table's indexes are built after it).
-_NOTHING_OUTSIDE = """
-SELECT NOT EXISTS (SELECT 1 FROM staging.{0} WHERE partition_date < %(first)s)
-   AND NOT EXISTS (SELECT 1 FROM staging.{0} WHERE partition_date > %(last)s)
-   AND NOT EXISTS (SELECT 1 FROM staging.{0} WHERE partition_date IS NULL)
-"""
 _DELETE_REJECTED_ALL = """
 DELETE FROM staging.rejected_rows WHERE source_database = %(db)s AND source_table = %(table)s
 """
@@ -118,8 +112,10 @@ def extract(
         names = {"db": entry.source_database, "table": entry.table, "batch": batch.batch_id}
         target = sql.Identifier(spec.staging_table)
         span = {"first": days.first, "last": days.last} if entry.partitioned else {}
-        whole = not entry.partitioned or wh.execute(sql.SQL(_NOTHING_OUTSIDE).format(target), span).fetchone()[0]
-        with deferred(wh, f"staging.{spec.staging_table}", whole) as bare:
+        table = f"staging.{spec.staging_table}"
+        # Replacing every staged row: the table's indexes are built after it (deferred_indexes.py).
+        whole = not entry.partitioned or replaces_whole_table(wh, table, "partition_date", days.first, days.last)
+        with deferred(wh, table, whole) as bare:
             if entry.partitioned:
                 wh.execute(sql.SQL(_DELETE_STAGED_DAYS).format(target), span)
                 wh.execute(_DELETE_REJECTED_DAYS, names | span)
