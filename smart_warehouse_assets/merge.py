@@ -26,11 +26,12 @@ whose registry entry queues its changes and the assets that declare a :class:`Me
    days both prediction facts queue for it with :func:`take` likewise.
 
 4. **a point-in-time consumer** (the training set, ml/training_set.py) cannot take keys or
-   days alone: a decision changes the applicant history of every later prediction. The fact
-   queues, through ``Merge.changed_since``, the earliest instant whose value changed between
-   the row removed and the row written (``>YYYYMMDD``), and the dimensions the earliest
-   start of a changed member's new version (dimensions/scd2.py); the consumer rebuilds its
-   days from there on, and the exact days its own fact's merge fed it.
+   days alone: a decision changes the applicant history of every later prediction of that
+   applicant. The fact queues, through ``Merge.changed_since``, per subject (the applicant)
+   the earliest instant whose value changed between the row removed and the row written
+   (``>YYYYMMDD:dim_citizen:<citizen_id>``), and the dimensions the start of each changed
+   member's new version (dimensions/scd2.py); the consumer rewrites the rows of that
+   member's predictions from there on, and the rows its own fact's merge fed it by key.
 
 When: an asset merges when its run carries a watermark window (``changes.WINDOW_TAG``)
 whose start is known for its source and the sources its look-ups read. A full reload
@@ -79,13 +80,14 @@ class Merge:
     # asset writes or removes is queued for that asset to merge by (nulls are not). A constant
     # of the code: a column (``t.submitted_date_key``) or a look-up by the row's columns.
     feeds: tuple[tuple[str, str], ...] = ()
-    # For a point-in-time consumer (downstream asset, ((instant, compared), ...)), both SQL on
-    # alias t: for each merged key, an instant whose compared value differs between the row
-    # removed and the row written (every instant of a key only removed or only written) is a
-    # moment after which the consumer's rows may differ. The earliest is queued for it as
-    # ">YYYYMMDD" (its IST day and every later day): a decision tonight queues yesterday, not
+    # For a point-in-time consumer (downstream asset, subject, ((instant, compared), ...)), all
+    # SQL on alias t: for each merged key, an instant whose compared value differs between the
+    # row removed and the row written (every instant of a key only removed or only written) is
+    # a moment after which the consumer's rows about the row's subject may differ. The earliest
+    # per subject is queued for it as ">YYYYMMDD:<subject>" (that IST day and every later day;
+    # a null subject is nobody's): a decision tonight queues yesterday for its applicant, not
     # the application's submission day, because the submission instant did not change.
-    changed_since: tuple[str, tuple[tuple[str, str], ...]] | None = None
+    changed_since: tuple[str, str, tuple[tuple[str, str], ...]] | None = None
 
     def __post_init__(self) -> None:
         if self.key_type not in KEY_TYPES:

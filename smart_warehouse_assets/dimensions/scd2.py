@@ -31,8 +31,9 @@ class Scd2Dimension:
     # Columns computed when a version opens, from the source row "x" and its start "x.new_from".
     derived: dict[str, str] = field(default_factory=dict)
     # Point-in-time consumers (asset keys): a changed member's new version alters what they
-    # read from its start on, so the earliest start is queued for each as ">YYYYMMDD" (merge.py).
-    # A new member is not queued: nothing referred to it before.
+    # read about that member from its start on, so each changed member is queued for each as
+    # ">YYYYMMDD:<table>:<natural key>" (merge.py). A new member is not queued: nothing
+    # referred to it before.
     changes_since_for: tuple[str, ...] = ()
 
 
@@ -46,8 +47,8 @@ LEFT JOIN public.{table} d ON d.{nk} = s.{nk} AND d.is_current
 WHERE d.{key} IS NULL OR ({changed})
 """
 _CHANGED_SINCE = """
-SELECT '>' || to_char(min(new_from) AT TIME ZONE 'Asia/Kolkata', 'YYYYMMDD') FROM scd_delta
-WHERE current_key IS NOT NULL
+SELECT '>' || to_char(new_from AT TIME ZONE 'Asia/Kolkata', 'YYYYMMDD') || ':' || {member} || x.{nk}
+FROM scd_delta x WHERE current_key IS NOT NULL
 """
 _CLOSE = """
 UPDATE public.{table} d SET valid_to = x.new_from, is_current = false
@@ -77,7 +78,8 @@ def merge(conn: psycopg.Connection, dim: Scd2Dimension, batch: Batch, asset_key:
         "SELECT count(*) FILTER (WHERE current_key IS NULL), count(*) FILTER (WHERE current_key IS NOT NULL) FROM scd_delta"
     ).fetchone()
     for asset in dim.changes_since_for:
-        queue(conn, asset, sql.SQL(_CHANGED_SINCE), batch.batch_id)
+        queue(conn, asset, sql.SQL(_CHANGED_SINCE).format(member=sql.Literal(f"{dim.table}:"), **names),
+              batch.batch_id)
     conn.execute(sql.SQL(_CLOSE).format(**names))
     conn.execute(
         sql.SQL(_OPEN).format(

@@ -32,14 +32,18 @@ CASE WHEN p.predicted_label IN ('eligible', 'approve', 'approved', 'yes') THEN t
      ELSE coalesce(p.eligibility_score >= 0.5, false) END
 """
 
+# A merged prediction as the training set takes it: "p:<prediction_id>:<YYYYMMDD>", queued as
+# it was and as it is, so its row leaves the day it was on (ml/training_set.py).
+_PREDICTION = "'p:' || t.prediction_id || ':' || t.prediction_date_key"
+
 FACT_ELIGIBILITY_SCORING = DailyLoad(
     table="fact_eligibility_scoring",
     date_key="prediction_date_key",
     natural_key="prediction_id",
     # A change-driven run merges the changed predictions and queues their prediction days (as
-    # they were and are) for the performance aggregate and the training set.
+    # they were and are) for the performance aggregate, and the predictions for the training set.
     merge=Merge("prediction_id", "uuid", feeds=(("agg_model_performance", "t.prediction_date_key"),
-                                                ("training/eligibility_scoring", "t.prediction_date_key"))),
+                                                ("training/eligibility_scoring", _PREDICTION))),
     source_days="SELECT partition_date, count(*) FROM staging.predictions "
                 "WHERE partition_date BETWEEN %(first)s AND %(last)s AND use_case_code = 'ELIGIBILITY_SCORING' GROUP BY 1",
     select=f"""

@@ -98,32 +98,35 @@ def _replace(conn: psycopg.Connection, load: DailyLoad, target: sql.Identifier, 
 # Every row of the whole table: the merge narrows the select to the queued keys instead.
 _ALL_DAYS = {"first": date.min, "last": date.max, "first_key": 0, "last_key": 99_999_999}
 _MOVED = ("CREATE TEMP TABLE moved (removed boolean, k text, dk integer, feeds text[], at timestamptz[], "
-          "compared text[]) ON COMMIT DROP")
+          "compared text[], subject text) ON COMMIT DROP")
 _MERGE_DELETE = """
 WITH gone AS (DELETE FROM public.{target} t WHERE t.{key} IN (SELECT k FROM merging)
               RETURNING t.{key}::text, t.{dk}, ARRAY[{feeds}]::text[], ARRAY[{at}]::timestamptz[],
-                        ARRAY[{compared}]::text[])
+                        ARRAY[{compared}]::text[], ({subject})::text)
 INSERT INTO moved SELECT true, * FROM gone
 """
 _MERGE_INSERT = """
 WITH put AS (INSERT INTO public.{target} AS t ({cols}, etl_batch_id)
              SELECT s.*, %(batch)s FROM ({select}) s ({cols}) WHERE s.{key} IN (SELECT k FROM merging)
              RETURNING t.{key}::text, t.{dk}, ARRAY[{feeds}]::text[], ARRAY[{at}]::timestamptz[],
-                       ARRAY[{compared}]::text[])
+                       ARRAY[{compared}]::text[], ({subject})::text)
 INSERT INTO moved SELECT false, * FROM put
 """
-# The earliest instant that changed (Merge.changed_since), as ">YYYYMMDD" of its IST day: per
-# key, the instants whose compared value differs between the row removed and the row written,
-# and every instant of a key on one side only. least() skips nulls (an undecided application).
+# The earliest instant that changed (Merge.changed_since) per subject, as ">YYYYMMDD:<subject>"
+# of its IST day: per key, the instants whose compared value differs between the row removed
+# and the row written (for the subjects of both), and every instant of a key on one side only.
+# least() skips nulls (an undecided application); a null instant or subject queues nothing.
 _CHANGED_SINCE = """
-SELECT '>' || to_char(min(v) AT TIME ZONE 'Asia/Kolkata', 'YYYYMMDD') FROM (
-    SELECT least(o.at[i], n.at[i]) AS v
-    FROM moved o JOIN moved n ON n.k = o.k AND NOT n.removed, generate_subscripts(o.at, 1) i
+SELECT '>' || to_char(min(v) AT TIME ZONE 'Asia/Kolkata', 'YYYYMMDD') || ':' || subject FROM (
+    SELECT least(o.at[i], n.at[i]) AS v, s.subject
+    FROM moved o JOIN moved n ON n.k = o.k AND NOT n.removed, generate_subscripts(o.at, 1) i,
+         LATERAL (VALUES (o.subject), (n.subject)) s (subject)
     WHERE o.removed AND o.compared[i] IS DISTINCT FROM n.compared[i]
     UNION ALL
-    SELECT unnest(m.at) FROM moved m
+    SELECT unnest(m.at), m.subject FROM moved m
     WHERE NOT EXISTS (SELECT 1 FROM moved x WHERE x.k = m.k AND x.removed <> m.removed)
 ) changed
+WHERE subject IS NOT NULL GROUP BY subject
 """
 # Per day: rows written there, and rows that were there and are no more. One pass grouped by
 # key and day (a key is deleted and inserted at most once): a NOT EXISTS inside the FILTER
@@ -143,7 +146,8 @@ def merge_rows(load: DailyLoad, warehouse: PostgresResource, batch: Batch) -> se
     names = {"target": sql.Identifier(load.table), "key": sql.Identifier(m.key), "dk": sql.Identifier(load.date_key),
              "feeds": sql.SQL(", ").join(sql.SQL("({})::text").format(sql.SQL(f)) for _, f in m.feeds)
              if m.feeds else sql.SQL("")}
-    since = m.changed_since[1] if m.changed_since else ()
+    since = m.changed_since[2] if m.changed_since else ()
+    names["subject"] = sql.SQL(m.changed_since[1] if m.changed_since else "NULL")
     names["at"] = sql.SQL(", ").join(sql.SQL("({})::timestamptz").format(sql.SQL(a)) for a, _ in since)
     names["compared"] = sql.SQL(", ").join(sql.SQL("({})::text").format(sql.SQL(c)) for _, c in since)
     touched: set[date] = set()

@@ -45,6 +45,9 @@ DISBURSED = """
               WHERE p.application_id = s.application_id AND p.payment_status = 'success'), 0)
 """
 
+# Whose history a row is part of, as the training set names a changed member (ml/training_set.py).
+_APPLICANT = "(SELECT 'dim_citizen:' || v.citizen_id FROM public.dim_citizen v WHERE v.citizen_key = t.citizen_key)"
+
 FACT_SERVICE_APPLICATIONS = DailyLoad(
     table="fact_service_applications",
     date_key="submitted_date_key",
@@ -53,10 +56,11 @@ FACT_SERVICE_APPLICATIONS = DailyLoad(
     # for the aggregates: the submission day, and the decision day of a decided application (a
     # decision corrected to another day recomputes the day it left as well).
     # The training set's applicant history counts submissions and decisions before each
-    # prediction: it is rebuilt from the earliest of those instants that changed.
+    # prediction: the applicant's predictions are rewritten from the earliest of those instants
+    # that changed.
     merge=Merge("application_id", "uuid", feeds=(("agg_daily_applications", "t.submitted_date_key"),
                                                  ("agg_daily_decisions", "nullif(t.decided_date_key, -1)")),
-                changed_since=("training/eligibility_scoring", (
+                changed_since=("training/eligibility_scoring", _APPLICANT, (
                     ("t.submitted_at", "concat_ws('|', t.citizen_key, t.submitted_at)"),
                     ("t.decided_at", "concat_ws('|', t.citizen_key, t.status, t.decided_at)")))),
     source_days="SELECT partition_date, count(*) FROM staging.service_applications "

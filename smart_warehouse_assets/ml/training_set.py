@@ -11,9 +11,11 @@ Written with polars, sorted by prediction_id, so a day rebuilt from the same war
 the same bytes; a manifest (manifest.json) records each day's file, rows, labelled rows and
 SHA-256. The whole set reads with one ``polars.scan_parquet(folder / "*.parquet")``.
 
-Because nothing stamped after a prediction reaches its row, a change at instant T can only
-alter rows of predictions made after T, besides the changed prediction's own row: a
-change-driven run rebuilds those days only (:func:`days_to_rebuild`, merge.py).
+Because nothing stamped after a prediction reaches its row, a change at instant T to a
+citizen (a new version, an application submitted or decided) or to a scheme can only alter
+rows of that member's predictions made after T, besides the changed prediction's own row: a
+change-driven run recomputes those rows only and rewrites the files of their days with the
+other rows kept as they were (:func:`plan`, merge.py).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from dataclasses import dataclass
 from io import BytesIO
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -95,8 +98,11 @@ LEFT JOIN LATERAL (
     WHERE x.citizen_key IN (SELECT v.citizen_key FROM public.dim_citizen v WHERE v.citizen_id = pc.citizen_id)
       AND x.submitted_at < p.predicted_at AND x.application_id IS DISTINCT FROM p.application_id
 ) h ON pc.citizen_id IS NOT NULL
-WHERE p.prediction_date_key = ANY(%(day_keys)s)
+WHERE {where}
 """
+# Every prediction of the days; only the predictions of the days a change-driven run recomputes.
+_OF_DAYS = "p.prediction_date_key = ANY(%(day_keys)s)"
+_AFFECTED_OF_DAYS = "p.prediction_id IN (SELECT a.prediction_id FROM affected a WHERE a.day_key = ANY(%(day_keys)s))"
 
 
 def default_root() -> str:
@@ -116,10 +122,10 @@ def schema() -> dict[str, pl.DataType]:
     return {name: dtype for name, (dtype, _) in COLUMNS.items()}
 
 
-def read_days(conn, days: DayRange) -> pl.DataFrame:
-    """The rows of ``days``, sorted by prediction (frames.py: streamed as CSV, a third of the
-    time of fetching Python rows)."""
-    return read_frame(conn, _ROWS, {"day_keys": days.day_keys()}, schema()).sort("prediction_id")
+def read_days(conn, days: DayRange, where: str = _OF_DAYS) -> pl.DataFrame:
+    """The rows of ``days`` (``where``: those of the predictions to recompute), sorted by
+    prediction (frames.py: streamed as CSV, a third of the time of fetching Python rows)."""
+    return read_frame(conn, _ROWS.format(where=where), {"day_keys": days.day_keys()}, schema()).sort("prediction_id")
 
 
 def file_name(day: date) -> str:
@@ -138,18 +144,33 @@ def parquet_bytes(frame: pl.DataFrame) -> bytes:
     return buffer.getvalue()
 
 
+def _write_day(folder: Path, day: date, part: pl.DataFrame) -> dict:
+    """The day's file from its rows (sorted by prediction); its manifest entry."""
+    data = parquet_bytes(part)
+    _write_atomically(folder / file_name(day), data)
+    return {"file": file_name(day), "rows": part.height, "labelled": int(part["label"].is_not_null().sum()),
+            "sha256": hashlib.sha256(data).hexdigest()}
+
+
 def write_files(folder: Path, frame: pl.DataFrame, days: DayRange) -> dict[str, dict]:
     """One file per day of ``days`` (an empty one for a day without predictions); returns the
     manifest's entries for them."""
     folder.mkdir(parents=True, exist_ok=True)
+    return {day.isoformat(): _write_day(folder, day, frame.filter(pl.col("prediction_date") == day))
+            for day in days.days()}
+
+
+def patch_files(conn, folder: Path, days: DayRange) -> dict[str, dict]:
+    """Rewrite the files of ``days``: the rows of the predictions in ``affected`` and ``exact``
+    (plan) leave, those predictions' rows as they are now enter; every other row stays as it
+    was. Sorted as a rebuild sorts, so a patched file has a rebuilt file's bytes."""
+    fresh = read_days(conn, days, _AFFECTED_OF_DAYS)
+    leaving = pl.Series([r[0] for r in conn.execute(_LEAVING, {"day_keys": days.day_keys()})], dtype=pl.String)
     written = {}
     for day in days.days():
-        part = frame.filter(pl.col("prediction_date") == day)
-        data = parquet_bytes(part)
-        _write_atomically(folder / file_name(day), data)
-        written[day.isoformat()] = {"file": file_name(day), "rows": part.height,
-                                    "labelled": int(part["label"].is_not_null().sum()),
-                                    "sha256": hashlib.sha256(data).hexdigest()}
+        kept = pl.read_parquet(folder / file_name(day)).filter(~pl.col("prediction_id").is_in(leaving))
+        part = pl.concat([kept, fresh.filter(pl.col("prediction_date") == day)]).sort("prediction_id").rechunk()
+        written[day.isoformat()] = _write_day(folder, day, part)
     return written
 
 
@@ -191,26 +212,92 @@ def _manifest_days(folder: Path) -> set[date]:
     return {date.fromisoformat(d) for d in json.loads(path.read_text())["days"]} if path.exists() else set()
 
 
-def days_to_rebuild(conn, folder: Path, run_days: DayRange) -> DayRange:
-    """In a change-driven run, the days whose rows may differ: the prediction days the fact
-    merged (a prediction, its label or its application changed), every day from the earliest
-    instant a point-in-time input changed (">YYYYMMDD": an applicant's submission or decision,
-    a citizen's or scheme's new version; nothing stamped before it can change) among the days
-    the folder has, and the run's days it does not have yet. Takes the queue inside ``conn``'s
-    transaction (a failure leaves it for the next run)."""
+# The queue's entries (merge.py): "p:<prediction_id>:<YYYYMMDD>", a prediction the fact merged,
+# as it was and as it is; ">YYYYMMDD:<dim_citizen|dim_scheme>:<natural key>", a member whose
+# predictions' rows may differ from that IST day on. Entries queued by earlier versions,
+# "YYYYMMDD" and ">YYYYMMDD", still rebuild whole days.
+_MERGED = """
+CREATE TEMP TABLE exact ON COMMIT DROP AS
+SELECT DISTINCT split_part(k, ':', 2)::uuid AS prediction_id, split_part(k, ':', 3)::integer AS day_key
+FROM merging WHERE k LIKE 'p:%'
+"""
+_MEMBERS = """
+CREATE TEMP TABLE since_member ON COMMIT DROP AS
+SELECT split_part(k, ':', 2) AS dim, split_part(k, ':', 3)::uuid AS id, min(substr(k, 2, 8)::integer) AS day_key
+FROM merging WHERE k ~ '^>[0-9]{8}:' GROUP BY 1, 2
+"""
+_POINT_IN_TIME = ("dim_citizen", "dim_scheme")
+# The predictions to recompute, on the day each is on now.
+_AFFECTED = """
+INSERT INTO affected
+SELECT p.prediction_id, p.prediction_date_key FROM public.fact_eligibility_scoring p
+WHERE p.prediction_id IN (SELECT e.prediction_id FROM exact e)
+UNION
+SELECT p.prediction_id, p.prediction_date_key FROM public.fact_eligibility_scoring p
+JOIN public.dim_citizen pc ON pc.citizen_key = p.citizen_key
+JOIN since_member m ON m.dim = 'dim_citizen' AND m.id = pc.citizen_id AND p.prediction_date_key >= m.day_key
+UNION
+SELECT p.prediction_id, p.prediction_date_key FROM public.fact_eligibility_scoring p
+JOIN public.dim_scheme ps ON ps.scheme_key = p.scheme_key
+JOIN since_member m ON m.dim = 'dim_scheme' AND m.id = ps.scheme_id AND p.prediction_date_key >= m.day_key
+"""
+_PATCHED = """
+SELECT to_date(d::text, 'YYYYMMDD'), count(a.prediction_id) FROM (
+    SELECT day_key FROM affected UNION SELECT day_key FROM exact) days (d)
+LEFT JOIN affected a ON a.day_key = days.d GROUP BY 1
+"""
+# The rows that leave a patched day's file (those of its recomputed predictions enter again).
+_LEAVING = """
+SELECT prediction_id::text FROM affected WHERE day_key = ANY(%(day_keys)s)
+UNION SELECT prediction_id::text FROM exact WHERE day_key = ANY(%(day_keys)s)
+"""
+
+
+@dataclass(frozen=True)
+class Rewrite:
+    """What a change-driven run writes: days built from all their predictions, and days whose
+    files it patches (patch_files), with the predictions recomputed per patched day."""
+
+    whole: DayRange
+    patched: DayRange
+    recomputed: dict[date, int]
+
+    @property
+    def days(self) -> DayRange:
+        return DayRange.of((*self.whole.days(), *self.patched.days()), self.whole.last)
+
+
+def plan(conn, folder: Path, run_days: DayRange) -> Rewrite:
+    """In a change-driven run, which rows may differ: the predictions the fact merged (their
+    label, application or own values changed, or they were removed or moved to another day),
+    and the predictions of each queued member from its day on (an applicant's submission or
+    decision, a citizen's or scheme's new version: nothing stamped before it can change). Their
+    days are patched; a day the folder does not have yet, and the run's days it lacks, are
+    built whole. Takes the queue inside ``conn``'s transaction (a failure leaves it queued)."""
     take(conn, ASSET, "text")
-    exact, since = set(), None
-    for (key,) in conn.execute("SELECT k FROM merging"):
+    legacy, legacy_since = set(), None
+    for (key,) in conn.execute(r"SELECT k FROM merging WHERE k ~ '^>?[0-9]{8}$'"):
         day = datetime.strptime(key.lstrip(">"), "%Y%m%d").date()
         if key.startswith(">"):
-            since = day if since is None else min(since, day)
+            legacy_since = day if legacy_since is None else min(legacy_since, day)
         else:
-            exact.add(day)
-    built = _manifest_days(folder)
-    chosen = exact | (set(run_days.days()) - built)  # a fact merges rows of any day: so does this
-    if since is not None:
-        chosen |= {d for d in built | chosen if d >= since}
-    return DayRange.of(chosen, run_days.last)
+            legacy.add(day)
+    conn.execute(_MERGED)
+    conn.execute(_MEMBERS)
+    unknown = [d for (d,) in conn.execute("SELECT DISTINCT dim FROM since_member") if d not in _POINT_IN_TIME]
+    if unknown:
+        raise ValueError(f"{ASSET}: queued changes of {unknown}, which it does not read; "
+                         f"it reads {list(_POINT_IN_TIME)}")
+    conn.execute("CREATE TEMP TABLE affected (prediction_id uuid PRIMARY KEY, day_key integer NOT NULL) ON COMMIT DROP")
+    conn.execute(_AFFECTED)
+    conn.execute("ANALYZE affected")
+    touched = dict(conn.execute(_PATCHED).fetchall())
+    built = {d for d in _manifest_days(folder) if (folder / file_name(d)).exists()}
+    whole = legacy | (set(run_days.days()) - built) | (set(touched) - built)
+    if legacy_since is not None:
+        whole |= {d for d in built if d >= legacy_since}
+    patched = {d: n for d, n in touched.items() if d not in whole}
+    return Rewrite(DayRange.of(whole, run_days.last), DayRange.of(patched, run_days.last), patched)
 
 
 def _load(context: dg.AssetExecutionContext, days: DayRange | None, *, warehouse: PostgresResource,
@@ -224,19 +311,26 @@ def _load(context: dg.AssetExecutionContext, days: DayRange | None, *, warehouse
     with open_batch(context, warehouse, days) as batch:
         with warehouse.transaction() as conn:
             lock_asset(conn, ASSET)  # one writer of the folder and its manifest at a time
+            conn.execute("SET LOCAL jit = off")  # compiling the query per chunk costs more than it saves
             if merging:
-                days = days_to_rebuild(conn, folder, day_range(context))
+                rewrite = plan(conn, folder, day_range(context))
+                days = rewrite.days
                 batch.merged_days = set(days.days())
                 batch.judged = days
-            conn.execute("SET LOCAL jit = off")  # compiling the query per chunk costs more than it saves
+            else:
+                rewrite = Rewrite(days, DayRange.of((), days.last), {})
             written: dict[str, dict] = {}
-            for chunk in chunks(conn, days):
+            for chunk in chunks(conn, rewrite.whole):
                 written |= write_files(folder, read_days(conn, chunk), chunk)
+            for chunk in day_groups(rewrite.patched, rewrite.recomputed) if rewrite.recomputed else ():
+                written |= patch_files(conn, folder, chunk)
             write_manifest(folder, written)
             for day, entry in written.items():
                 n = entry["rows"]
-                batch.per_day[date.fromisoformat(day)] = DayFigures(extracted=n, loaded=n, in_partition=n)
-            batch.rows_extracted = batch.rows_loaded = sum(e["rows"] for e in written.values())
+                read = rewrite.recomputed.get(date.fromisoformat(day), n)  # a patched day reads its changed rows
+                batch.per_day[date.fromisoformat(day)] = DayFigures(extracted=read, loaded=n, in_partition=n)
+            batch.rows_extracted = sum(f.extracted for f in batch.per_day.values())
+            batch.rows_loaded = sum(e["rows"] for e in written.values())
             batch.succeed(conn)
     total = sum(e["rows"] for e in json.loads((folder / MANIFEST).read_text())["days"].values())
     context.log.info(f"{ASSET} {days.label}: {batch.rows_loaded} rows in {len(written)} files under {folder}")

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import dagster as dg
 import polars as pl
 import psycopg
+import pytest
 
 from smart_warehouse_assets import frames
 from smart_warehouse_assets.ml import training_set
@@ -134,3 +135,44 @@ def test_read_in_small_groups_of_days_the_set_is_the_same_bytes(loaded, monkeypa
     _build(urls, TEST_START, LAST_DAY)
     assert (folder / MANIFEST).read_text() == whole
     verify(folder)
+
+
+def _queue(conn, *keys: str) -> None:
+    conn.execute("INSERT INTO staging.pending_merge (asset_key, merge_key, batch_id) "
+                 "SELECT %s, k, 0 FROM unnest(%s::text[]) k", (ASSET, list(keys)))
+
+
+def test_a_change_driven_plan_patches_a_members_days_and_rebuilds_whole_the_days_of_earlier_entries(loaded):
+    """The queue names predictions and members; entries an earlier version queued ("YYYYMMDD",
+    ">YYYYMMDD") still rebuild their whole days; a member of a table the set does not read is
+    refused with its name, and the queue stays for the next run."""
+    urls = loaded[0]
+    wh = urls["warehouse"]
+    folder = _folder(urls)
+    _build(urls, TEST_START, LAST_DAY)
+    run_days = DayRange(TEST_START, LAST_DAY)
+    old_day, since_day = TEST_START + timedelta(days=1), LAST_DAY - timedelta(days=1)
+    (scheme, member_day), = rows(wh, """
+        SELECT s.scheme_id::text, to_date(min(p.prediction_date_key)::text, 'YYYYMMDD') + 2
+        FROM fact_eligibility_scoring p JOIN dim_scheme s USING (scheme_key) WHERE s.scheme_id IS NOT NULL
+        GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1""")
+    key = lambda d: d.strftime("%Y%m%d")  # noqa: E731
+    with psycopg.connect(wh) as conn:
+        _queue(conn, key(old_day), ">" + key(since_day), f">{key(member_day)}:dim_scheme:{scheme}")
+        rewrite = training_set.plan(conn, folder, run_days)
+        conn.rollback()
+    assert set(rewrite.whole.days()) == {old_day, since_day, LAST_DAY}
+    scored = dict(rows(wh, """
+        SELECT to_date(p.prediction_date_key::text, 'YYYYMMDD'), count(*) FROM fact_eligibility_scoring p
+        JOIN dim_scheme s USING (scheme_key) WHERE s.scheme_id = %s AND p.prediction_date_key >= %s GROUP BY 1""",
+                       (scheme, int(key(member_day)))))
+    assert scored and rewrite.recomputed == {d: n for d, n in scored.items() if d not in (old_day, since_day, LAST_DAY)}
+    assert set(rewrite.patched.days()) == set(rewrite.recomputed)
+
+    with psycopg.connect(wh) as conn:
+        _queue(conn, f">{key(member_day)}:dim_office:{scheme}")
+        conn.commit()
+        with pytest.raises(ValueError, match="dim_office"):
+            training_set.plan(conn, folder, run_days)
+        conn.rollback()
+    assert scalar(wh, "SELECT count(*) FROM staging.pending_merge WHERE asset_key = %s", (ASSET,)) == 1

@@ -277,9 +277,14 @@ def test_a_decision_moved_to_a_later_day_is_taken_off_its_old_decision_day_in_th
     urls = loaded[0]
     wh = urls["warehouse"]
     record_full_load(urls)
-    (app, old), = rows(urls["citizen"], """
-        SELECT application_id, (decided_at AT TIME ZONE 'Asia/Kolkata')::date FROM service_applications
-        WHERE status IN ('approved', 'rejected') ORDER BY decided_at, application_id LIMIT 1""")
+    # An early decision whose applicant was scored again after it (that prediction's history changes).
+    (app, old), = rows(wh, """
+        SELECT f.application_id, (f.decided_at AT TIME ZONE 'Asia/Kolkata')::date FROM fact_service_applications f
+        JOIN dim_citizen c ON c.citizen_key = f.citizen_key
+        WHERE f.status IN ('approved', 'rejected') AND EXISTS (
+            SELECT 1 FROM fact_eligibility_scoring p JOIN dim_citizen pc ON pc.citizen_key = p.citizen_key
+            WHERE pc.citizen_id = c.citizen_id AND p.predicted_at > f.decided_at + interval '1 day')
+        ORDER BY f.decided_at, f.application_id LIMIT 1""")
     new = old + timedelta(days=5)
     assert new < LAST_DAY
     with psycopg.connect(urls["citizen"]) as conn:
@@ -306,13 +311,25 @@ def test_a_decision_moved_to_a_later_day_is_taken_off_its_old_decision_day_in_th
     judged = {k for (k,) in rows(wh, "SELECT partition_key FROM etl_data_quality WHERE run_id = %s AND asset_key = "
                                      "'agg_daily_decisions' AND check_name = 'matches_fact_group_by'", (result.run_id,))}
     assert {old.isoformat(), new.isoformat(), LAST_DAY.isoformat()} <= judged
-    # The applicant's approvals before each later prediction changed from the old decision day
-    # on: the training set rebuilt those days and its application's prediction days, no others.
+    # The applicant's approvals before each of their later predictions changed from the old
+    # decision day on: the training set rewrote the days of those predictions and of its
+    # application's predictions (and of the members queued before), no others.
     predicted = {d for (d,) in rows(wh, "SELECT to_date(prediction_date_key::text, 'YYYYMMDD') "
                                         "FROM fact_eligibility_scoring WHERE application_id = %s", (app,))}
-    span = {TEST_START + timedelta(days=i) for i in range((LAST_DAY - TEST_START).days + 1)}
-    since = min([old, *(datetime.strptime(k[1:], "%Y%m%d").date() for k in queued if k.startswith(">"))])
-    assert _training_rebuilt(result) == predicted | {d for d in span if d >= since}
+    (applicant,), = rows(wh, "SELECT c.citizen_id FROM fact_service_applications f JOIN dim_citizen c "
+                             "USING (citizen_key) WHERE f.application_id = %s", (app,))
+    members = [(k.split(":")[1], k.split(":")[2], _key(datetime.strptime(k[1:9], "%Y%m%d").date()))
+               for k in queued] + [("dim_citizen", str(applicant), _key(old))]
+    assert all(k.startswith(">") and k.count(":") == 2 for k in queued), queued
+    later = {d for (d,) in rows(wh, """
+        SELECT DISTINCT to_date(p.prediction_date_key::text, 'YYYYMMDD') FROM fact_eligibility_scoring p
+        JOIN dim_citizen c ON c.citizen_key = p.citizen_key JOIN dim_scheme s ON s.scheme_key = p.scheme_key
+        JOIN unnest(%s::text[], %s::text[], %s::integer[]) m (dim, id, day_key)
+          ON p.prediction_date_key >= m.day_key
+         AND (m.dim = 'dim_citizen' AND c.citizen_id::text = m.id OR m.dim = 'dim_scheme' AND s.scheme_id::text = m.id)
+        """, tuple(map(list, zip(*members))))}
+    assert later and len(later) < LAST_DAY.toordinal() - old.toordinal()  # not every day from there on
+    assert _training_rebuilt(result) == predicted | later
 
     incremental = {t: contents(wh, t) for t in REBUILT}
     training = _training_days(wh)
@@ -357,10 +374,11 @@ def test_a_late_step_on_an_old_application_counts_on_its_submission_day_in_the_n
         assert incremental[table] == rebuilt[table], table
 
 
-def test_a_citizen_changed_during_a_day_already_built_rebuilds_that_day_of_the_training_set(loaded):
+def test_a_citizen_changed_during_a_day_already_built_rewrites_their_rows_from_that_day_on(loaded):
     """The training set reads each prediction's citizen as of its instant. A citizen's new
     version that starts during a day the folder already has (an intra-day run built it) must
-    rebuild that day and the later ones in the nightly run, although no prediction changed."""
+    rewrite that citizen's rows of that day and the later ones in the nightly run, although no
+    prediction changed; the other rows stay, and the files equal a rebuild's."""
     urls = loaded[0]
     wh = urls["warehouse"]
     record_full_load(urls)
@@ -379,8 +397,12 @@ def test_a_citizen_changed_during_a_day_already_built_rebuilds_that_day_of_the_t
         result = execute_request(urls, _nightly_request(urls, instance, LAST_DAY), instance)
     assert result.success
     assert scalar(wh, "SELECT valid_from FROM dim_citizen WHERE citizen_id = %s AND is_current", (citizen,)) == changed_at
-    assert {d for d in _training_rebuilt(result) if d >= day} == {day + timedelta(days=i)
-                                                                   for i in range((LAST_DAY - day).days + 1)}
+    # That day and the citizen's later prediction days are rewritten; no other day from there on.
+    theirs = {d for (d,) in rows(wh, "SELECT to_date(p.prediction_date_key::text, 'YYYYMMDD') FROM "
+                                     "fact_eligibility_scoring p JOIN dim_citizen c USING (citizen_key) "
+                                     "WHERE c.citizen_id = %s AND p.prediction_date_key >= %s", (citizen, _key(day)))}
+    assert day in theirs
+    assert {d for d in _training_rebuilt(result) if d >= day} == theirs
     moved = pl.scan_parquet(TrainingSetSettings().folder(PostgresResource(url=wh)) / "*.parquet").filter(
         pl.col("prediction_id") == prediction).collect()
     assert moved["district"].to_list() == ["Moved District"]
