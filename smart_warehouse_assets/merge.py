@@ -6,9 +6,11 @@ whose registry entry queues its changes and the assets that declare a :class:`Me
 
 1. **staging** (``staging/extract.py``, ``extract_changes``) lands only the source rows
    whose ``updated_at`` lies in the run's watermark window, plus the rows whose look-up
-   row changed in its own window (a prediction shows its application's status, an action
-   its application's submission time) and the rows sharing ``Staging.changes_with`` with a
-   changed row (an action's minutes count from its application's previous action). In one
+   row changed in its own window (a prediction shows its application's status; an action
+   its application's submission time, re-staged only when that differs from the staged
+   value: ``Lookup.staged_as``) and the rows sharing ``Staging.changes_with`` with a
+   changed row (an action's minutes count from its application's previous action: only
+   the actions after the changed one's old or new place, ``Staging.changes_after``). In one
    transaction it deletes those keys from staging and from the quarantine, inserts them
    as they now stand (a row deleted or gone out of scope at the source is simply not
    inserted again) and queues the keys for each asset of ``Staging.queue_for``;

@@ -40,6 +40,11 @@ class Lookup:
     key_column: str  # column of the landing table holding the keys (uuid)
     landing_ddl: str  # columns of the look-up table (first one is the key)
     select: str  # SQL on that portal; joins the temporary table "lookup_keys (id uuid)"
+    # (staging column, look-up column) pairs when the looked-up values are staged as they are
+    # and nothing else of the row matters: a changed look-up row then re-stages only the rows
+    # staged with other values (or none staged yet), not every row of it. The look-up columns
+    # are columns of the source table, named in ``landing_ddl``.
+    staged_as: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,10 @@ class Staging:
     # A column whose rows are derived together: when one row changes, every row sharing its
     # value is merged again (an action's previous action is another row of its application).
     changes_with: str | None = None
+    # Columns ordering the rows of a changes_with group, when a row is derived from the rows
+    # before it only: a changed row then merges again just the rows after its old or its new
+    # place (a new last action changes no other action).
+    changes_after: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -348,6 +357,8 @@ _APPLICATION_OF_ACTION = Lookup(
         SELECT sa.application_id, sa.scheme_id, sa.submitted_at
         FROM public.service_applications sa JOIN lookup_keys k ON k.id = sa.application_id
     """,
+    # A decision changes neither: only a corrected submission or scheme re-stages its actions.
+    staged_as=(("application_scheme_id", "scheme_id"), ("application_submitted_at", "submitted_at")),
 )
 
 DESIGNATIONS = PortalTable(
@@ -466,6 +477,7 @@ PROCESSING_ACTIONS = PortalTable(
                        "step_is_final"),
         queue_for=("fact_application_processing",),
         changes_with="application_id",
+        changes_after=("action_at", "step_number"),  # the order of the previous-action subquery
     ),
 )
 

@@ -166,6 +166,28 @@ INSERT INTO changed_keys SELECT t.{pk} FROM public.{table} t
 WHERE ({scope}) AND ({matures}) > %(since)s AND ({matures}) <= %(until)s AND t.{pk} IS NOT NULL
 ON CONFLICT DO NOTHING
 """
+# Rows of a group after the earliest old or new place of a changed row (Staging.changes_after).
+_CHANGES_AFTER = """
+INSERT INTO changed_keys SELECT t.{pk} FROM public.{table} t
+JOIN (SELECT DISTINCT ON (g) * FROM (
+          SELECT c.{column}, {order_c} FROM public.{table} c JOIN changed_keys k ON k.id = c.{pk}
+          UNION ALL SELECT * FROM old_places) p (g, {order_names})
+      ORDER BY g, {order_names}) p ON t.{column} = p.g
+WHERE ({scope}) AND ({order_t}) > ({order_p}) AND t.{pk} IS NOT NULL
+ON CONFLICT DO NOTHING
+"""
+# The places the changed rows had when staged (the portal knows only where they are now).
+_OLD_PLACES = "SELECT s.{column}, {order_s} FROM staging.{target} s JOIN changed_keys k ON k.id = s.{pk}"
+# Of the look-up rows changed in the window, those whose values differ from what is staged
+# with some row of theirs, or that no staged row shows yet (Lookup.staged_as).
+# (One join and EXCEPT: an OR of correlated EXISTS runs a scan of staging per look-up row.)
+_RESTAGED_VIA = """
+SELECT v.{key} FROM lookup_changed v
+EXCEPT
+SELECT v.{key} FROM lookup_changed v JOIN staging.{target} s ON s.{key_column} = v.{key}
+GROUP BY v.{key} HAVING bool_and(({staged}) IS NOT DISTINCT FROM ({looked_up}))
+"""
+_LOOKUP_CHANGED_ROWS = "SELECT {cols} FROM public.{table} t WHERE t.updated_at > %(since)s AND t.updated_at <= %(until)s"
 _LAND_CHANGED = "SELECT x.* FROM ({extraction}) x WHERE x.{pk} IN (SELECT id FROM changed_keys)"
 # Another column of the staged rows whose keys changed (queue_by).
 _STAGED_OF_KEYS = "SELECT s.{column} FROM staging.{target} s JOIN changed_keys k ON s.{pk} = k.id"
@@ -211,11 +233,14 @@ def _land_changes(entry: PortalTable, sources: dict[str, PostgresResource], wh: 
             if window.until.get(other.name) is None:
                 continue
             src.execute("CREATE TEMP TABLE changed_via (id uuid) ON COMMIT DROP")
+            span = {"since": window.since[other.name], "until": window.until[other.name]}
             with sources[lookup.source_key].connect() as lk:
-                copy_between(lk, sql.SQL(_LOOKUP_CHANGES).format(pk=sql.Identifier(other.staging.pk),
-                                                                table=sql.Identifier(other.table)),
-                             src, sql.Identifier("changed_via"), ["id"],
-                             {"since": window.since[other.name], "until": window.until[other.name]})
+                if lookup.staged_as:
+                    _restaged_via(lookup, other, spec, lk, wh, src, span)
+                else:
+                    copy_between(lk, sql.SQL(_LOOKUP_CHANGES).format(pk=sql.Identifier(other.staging.pk),
+                                                                    table=sql.Identifier(other.table)),
+                                 src, sql.Identifier("changed_via"), ["id"], span)
             src.execute(sql.SQL(_CHANGES_VIA).format(pk=pk, table=sql.Identifier(entry.table),
                                                      column=sql.Identifier(lookup.key_column),
                                                      scope=entry.condition("scope", "t")))
@@ -227,7 +252,9 @@ def _land_changes(entry: PortalTable, sources: dict[str, PostgresResource], wh: 
                     pk=pk, table=sql.Identifier(entry.table), scope=entry.condition("scope", "t"),
                     matures=sql.SQL(entry.matures[1]).format(t=sql.Identifier("t"))),
                     {"since": window.since[clock], "until": window.until[clock]})
-        if spec.changes_with:
+        if spec.changes_with and spec.changes_after:
+            _changes_after(entry, src, wh)
+        elif spec.changes_with:
             src.execute(sql.SQL(_CHANGES_WITH).format(pk=pk, table=sql.Identifier(entry.table),
                                                       column=sql.Identifier(spec.changes_with),
                                                       scope=entry.condition("scope", "t")))
@@ -238,6 +265,48 @@ def _land_changes(entry: PortalTable, sources: dict[str, PostgresResource], wh: 
                               {"start": "-infinity", "end": "infinity"})
     wh.execute("ANALYZE changed_keys")
     return landed
+
+
+def _restaged_via(lookup, other: PortalTable, spec, lk: psycopg.Connection, wh: psycopg.Connection,
+                  src: psycopg.Connection, span: dict) -> None:
+    """Fill the source's ``changed_via`` with the look-up rows changed in ``span`` whose staged
+    values differ (_RESTAGED_VIA): the look-up's changed rows are compared in the warehouse."""
+    _temp_table(wh, "lookup_changed", lookup.landing_ddl)
+    cols = _column_names(lookup.landing_ddl)
+    copy_between(lk, sql.SQL(_LOOKUP_CHANGED_ROWS).format(
+        cols=sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(c)) for c in cols),
+        table=sql.Identifier(other.table)), wh, sql.Identifier("lookup_changed"), cols, span)
+    wh.execute("ANALYZE lookup_changed")
+    restaged = sql.SQL(_RESTAGED_VIA).format(
+        key=sql.Identifier(cols[0]), key_column=sql.Identifier(lookup.key_column),
+        target=sql.Identifier(spec.staging_table),
+        staged=sql.SQL(", ").join(sql.SQL("s.{}").format(sql.Identifier(a)) for a, _ in lookup.staged_as),
+        looked_up=sql.SQL(", ").join(sql.SQL("v.{}").format(sql.Identifier(b)) for _, b in lookup.staged_as))
+    copy_between(wh, restaged, src, sql.Identifier("changed_via"), ["id"])
+    wh.execute("DROP TABLE lookup_changed")
+
+
+def _changes_after(entry: PortalTable, src: psycopg.Connection, wh: psycopg.Connection) -> None:
+    """Add to the source's ``changed_keys`` the rows of each changed row's group that come
+    after its place now (in the portal) or its place when staged (in the warehouse)."""
+    spec = entry.staging
+    ident = sql.Identifier
+    order = [ident(c) for c in spec.changes_after]
+    names = {"pk": ident(spec.pk), "table": ident(entry.table), "column": ident(spec.changes_with),
+             "target": ident(spec.staging_table), "scope": entry.condition("scope", "t"),
+             "order_names": sql.SQL(", ").join(ident(f"o{i}") for i in range(len(order))),
+             "order_c": sql.SQL(", ").join(sql.SQL("c.{}").format(o) for o in order),
+             "order_s": sql.SQL(", ").join(sql.SQL("s.{}").format(o) for o in order),
+             "order_t": sql.SQL(", ").join(sql.SQL("t.{}").format(o) for o in order),
+             "order_p": sql.SQL(", ").join(sql.SQL("p.{}").format(ident(f"o{i}")) for i in range(len(order)))}
+    src.execute(sql.SQL("CREATE TEMP TABLE old_places ON COMMIT DROP AS SELECT {column}, {order} "
+                        "FROM public.{table} LIMIT 0").format(order=sql.SQL(", ").join(order), **names))
+    wh.execute("CREATE TEMP TABLE keys_so_far (id uuid PRIMARY KEY) ON COMMIT DROP")
+    copy_between(src, sql.SQL("SELECT id FROM changed_keys"), wh, ident("keys_so_far"), ["id"])
+    copy_between(wh, sql.SQL(_OLD_PLACES.replace("changed_keys", "keys_so_far")).format(**names),
+                 src, ident("old_places"), [spec.changes_with, *spec.changes_after])
+    src.execute(sql.SQL(_CHANGES_AFTER).format(**names))
+    wh.execute("DROP TABLE keys_so_far")
 
 
 def extract_changes(

@@ -410,3 +410,34 @@ def test_a_citizen_changed_during_a_day_already_built_rewrites_their_rows_from_t
     training = _training_days(wh)
     _build_training_set(urls)  # every day again, from the same warehouse
     assert _training_days(wh) == training
+
+
+def test_an_action_moved_after_the_later_ones_merges_again_the_actions_it_preceded(loaded):
+    """An action's minutes count from the action before it. An action moved from first to
+    last place changes the previous action of every action it passed, which the portal shows
+    only at their old places: the run merges them again (from the moved action's place when
+    staged), while a new last action merges no other; the warehouse equals a rebuild."""
+    urls = loaded[0]
+    wh = urls["warehouse"]
+    record_full_load(urls)
+    with psycopg.connect(urls["dept"]) as conn:
+        (app, first, last_at), = conn.execute("""
+            SELECT application_id, (array_agg(action_id ORDER BY action_at, step_number))[1], max(action_at)
+            FROM processing_actions WHERE status <> 'deleted' AND action_at < %s
+            GROUP BY 1 HAVING count(*) >= 3 ORDER BY 1 LIMIT 1""", (DayRange(LAST_DAY, LAST_DAY).start,)).fetchall()
+        conn.execute(f"UPDATE processing_actions SET action_at = %s, updated_at = {_STAMP} WHERE action_id = %s",
+                     (last_at + timedelta(minutes=1), first))
+    passed = {a for (a,) in rows(wh, "SELECT action_id FROM staging.processing_actions WHERE application_id = %s "
+                                     "AND action_id <> %s", (app, first))}
+    with dg.instance_for_test() as instance:
+        result = execute_request(urls, _nightly_request(urls, instance, LAST_DAY), instance)
+    assert result.success
+    merged = {a for (a,) in rows(wh, "SELECT action_id FROM fact_application_processing f JOIN etl_batches b "
+                                     "ON b.batch_id = f.etl_batch_id WHERE b.run_id = %s", (result.run_id,))}
+    assert passed | {first} <= merged
+
+    incremental = {t: contents(wh, t) for t in REBUILT} | {"processing_actions": contents(wh, "processing_actions",
+                                                                                          "staging")}
+    rebuilt = _rebuilt_from_scratch(urls) | {"processing_actions": contents(wh, "processing_actions", "staging")}
+    for table in incremental:  # table by table, so a difference names its table
+        assert incremental[table] == rebuilt[table], table
