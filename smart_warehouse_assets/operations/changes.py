@@ -224,6 +224,8 @@ def changed_days(
             for lookup in source.staging.lookups:
                 if (lookup.source_key, lookup.source_table) != (APPLICATIONS.portal, APPLICATIONS.table):
                     continue
+                if lookup.staged_as:  # its merge re-stages only rows whose staged values differ, and
+                    continue          # judges the days it touched: planning every day of them is waste
                 query = sql.SQL(_DAYS_OF_APPLICATIONS).format(
                     event=sql.SQL("t.{}").format(sql.Identifier(source.event)), table=sql.Identifier(source.table),
                     column=sql.Identifier(lookup.key_column), feeds=source.condition("scope", "t"))
