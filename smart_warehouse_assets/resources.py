@@ -7,7 +7,7 @@ connection straight into the target: no Python object per row, constant memory.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 
 import dagster as dg
@@ -59,6 +59,12 @@ class PostgresResource(dg.ConfigurableResource):
         with self.connect() as conn:
             with conn.transaction():
                 yield conn
+
+
+def set_local(conn: psycopg.Connection, settings: Iterable[tuple[str, str]]) -> None:
+    """Set each (name, value) for the rest of ``conn``'s current transaction only (SET LOCAL)."""
+    for name, value in settings:
+        conn.execute("SELECT set_config(%s, %s, true)", (name, value))
 
 
 def copy_between(

@@ -24,7 +24,7 @@ from smart_warehouse_assets.merge import Merge, judged_days, merge_window, take
 from smart_warehouse_assets.merge import queue as queue_for
 from smart_warehouse_assets.partition_metadata import DayFigures, count_days
 from smart_warehouse_assets.partitions import DayRange, day_range
-from smart_warehouse_assets.resources import PostgresResource
+from smart_warehouse_assets.resources import PostgresResource, set_local
 from smart_warehouse_assets.sources import registry
 
 
@@ -41,6 +41,9 @@ class DailyLoad:
     natural_key: str | None = None
     # How a change-driven run merges it row by row instead of reloading days (merge.py).
     merge: Merge | None = None
+    # Planner settings (name, value) for the select, set local to the load's transaction
+    # (and to a check that runs the same select, see quality/rules.py query_rows).
+    settings: tuple[tuple[str, str], ...] = ()
 
     def column_lineage(self) -> dg.TableColumnLineage:
         return dg.TableColumnLineage(
@@ -58,6 +61,7 @@ def replace_days(load: DailyLoad, warehouse: PostgresResource, batch: Batch, day
     }
     target = sql.Identifier(load.table)
     with warehouse.transaction() as conn:
+        set_local(conn, load.settings)
         lock_asset(conn, load.table)
         for day, extracted in conn.execute(load.source_days, params):
             batch.per_day[day] = DayFigures(extracted=extracted)
@@ -152,6 +156,7 @@ def merge_rows(load: DailyLoad, warehouse: PostgresResource, batch: Batch) -> se
     names["compared"] = sql.SQL(", ").join(sql.SQL("({})::text").format(sql.SQL(c)) for _, c in since)
     touched: set[date] = set()
     with warehouse.transaction() as conn:
+        set_local(conn, load.settings)
         lock_asset(conn, load.table)
         batch.rows_extracted = take(conn, load.table, m.key_type)
         conn.execute(_MOVED)

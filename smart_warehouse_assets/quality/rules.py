@@ -17,6 +17,7 @@ from smart_warehouse_assets.dimensions.scd2 import OPEN_END
 from smart_warehouse_assets.partitions import IST
 from smart_warehouse_assets.quality.contract import CONTRACT_COLUMNS, CONTRACT_CONSTRAINTS
 from smart_warehouse_assets.quality.spec import ERROR, WARN, Check, CheckScope, Observation
+from smart_warehouse_assets.resources import set_local
 
 Ident = sql.Identifier
 # Dimensions a fact's keys resolve to (keys_resolve): (table, key column).
@@ -56,8 +57,11 @@ def per_day(scope: CheckScope, found: Iterable[tuple], expected: str, passes, se
     return out
 
 
-def query_rows(scope: CheckScope, query: sql.Composable, params: dict | None = None) -> list[tuple]:
-    with scope.warehouse.connect() as conn:
+def query_rows(scope: CheckScope, query: sql.Composable, params: dict | None = None,
+               settings: Iterable[tuple[str, str]] = ()) -> list[tuple]:
+    """The rows of ``query``; ``settings`` are set local to its transaction (a load's planner settings)."""
+    with scope.warehouse.connect() as conn:  # not autocommit: one transaction, committed on leaving
+        set_local(conn, settings)
         return conn.execute(query, params or {}).fetchall()
 
 

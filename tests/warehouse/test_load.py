@@ -363,3 +363,51 @@ def test_lineage_runs_from_portal_tables_to_the_aggregate():
     assert "smart_dept/processing_actions" in ancestors(dg.AssetKey("fact_application_processing"))
     assert "fact_application_processing" in up  # its step-SLA breaches
     assert "smart_aiml/predictions" in ancestors(dg.AssetKey("fact_eligibility_scoring"))
+
+
+def test_the_aggregates_planner_settings_hold_in_its_load_its_merge_and_its_check(database_urls, monkeypatch):
+    """AGG_DAILY_APPLICATIONS.settings reach its select in a replace, a merge and the check's
+    query (set local: a connection in autocommit would drop them silently)."""
+    from dataclasses import replace
+
+    from psycopg import sql
+
+    from smart_warehouse_assets.aggregates import daily_applications
+    from smart_warehouse_assets.aggregates.daily_applications import AGG_DAILY_APPLICATIONS
+    from smart_warehouse_assets.batches import Batch
+    from smart_warehouse_assets.facts.load import merge_rows, replace_days
+    from smart_warehouse_assets.partitions import DayRange
+    from smart_warehouse_assets.quality.rules import query_rows
+    from smart_warehouse_assets.quality.spec import CheckScope, QualityThresholds
+    from smart_warehouse_assets.resources import PostgresResource
+
+    wh = database_urls["warehouse"]
+    settings = AGG_DAILY_APPLICATIONS.settings
+    seen = "concat_ws(',', " + ", ".join(f"current_setting('{name}')" for name, _ in settings) + ")"
+    wanted = ",".join(value for _, value in settings)
+    assert scalar(wh, f"SELECT {seen}") != wanted, "the server's own settings would prove nothing"
+    # The aggregate's columns, the settings its statement ran with in district.
+    probe = replace(AGG_DAILY_APPLICATIONS, select=f"""
+        SELECT 20260901, 1::bigint, 1::bigint, 'probe', {seen}, 1, 1, 0, 0, 0, NULL::numeric, NULL::numeric,
+               NULL::numeric, NULL::numeric, NULL::numeric, NULL::numeric, NULL::numeric, 0
+        WHERE 20260901 BETWEEN %(first_key)s AND %(last_key)s""")
+    resource = PostgresResource(url=wh)
+    day = DayRange(date(2026, 9, 1), date(2026, 9, 1))
+    replace_days(probe, resource, Batch(batch_id=1, asset_key=probe.table, days=day), day)
+    assert rows(wh, "SELECT district FROM agg_daily_applications") == [(wanted,)]
+
+    with psycopg.connect(wh) as conn:
+        conn.execute("UPDATE agg_daily_applications SET district = 'stale'")
+        conn.execute("INSERT INTO staging.pending_merge (asset_key, merge_key, batch_id) VALUES (%s, '20260901', 2)",
+                     (probe.table,))
+    merge_rows(probe, resource, Batch(batch_id=3, asset_key=probe.table, days=day))
+    assert rows(wh, "SELECT district FROM agg_daily_applications") == [(wanted,)]
+
+    scope = CheckScope(warehouse=resource, portals={}, days=day, thresholds=QualityThresholds())
+    assert query_rows(scope, sql.SQL(f"SELECT {seen}"), settings=settings) == [(wanted,)]
+    # matches_fact_group_by runs the select through query_rows with the same settings.
+    given = []
+    monkeypatch.setattr(daily_applications, "query_rows",
+                        lambda scope, query, params, settings=(): given.append(settings) or [])
+    next(c for c in daily_applications.CHECKS if c.name == "matches_fact_group_by").evaluate(scope)
+    assert given == [settings]
