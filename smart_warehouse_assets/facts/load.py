@@ -111,7 +111,7 @@ INSERT INTO moved SELECT true, * FROM gone
 """
 _MERGE_INSERT = """
 WITH put AS (INSERT INTO public.{target} AS t ({cols}, etl_batch_id)
-             SELECT s.*, %(batch)s FROM ({select}) s ({cols}) WHERE s.{key} IN (SELECT k FROM merging)
+             SELECT s.*, %(batch)s FROM ({select}) s ({cols}) WHERE s.{key} IN (SELECT k FROM merging){days}
              RETURNING t.{key}::text, t.{dk}, ARRAY[{feeds}]::text[], ARRAY[{at}]::timestamptz[],
                        ARRAY[{compared}]::text[], ({subject})::text)
 INSERT INTO moved SELECT false, * FROM put
@@ -161,9 +161,13 @@ def merge_rows(load: DailyLoad, warehouse: PostgresResource, batch: Batch) -> se
         batch.rows_extracted = take(conn, load.table, m.key_type)
         conn.execute(_MOVED)
         conn.execute(sql.SQL(_MERGE_DELETE).format(**names))
+        params, days = _ALL_DAYS, sql.SQL("")
+        if m.key == load.date_key:  # an aggregate merged by day: its select computes the queued days only
+            params, days = _queued_days(conn), sql.SQL(" AND s.{} = ANY(%(queued_days)s)").format(names["key"])
         insert = sql.SQL(_MERGE_INSERT).format(
-            cols=sql.SQL(", ").join(map(sql.Identifier, load.columns)), select=sql.SQL(load.select), **names)
-        batch.rows_loaded = conn.execute(insert, _ALL_DAYS | {"batch": batch.batch_id}).rowcount
+            cols=sql.SQL(", ").join(map(sql.Identifier, load.columns)), select=sql.SQL(load.select), days=days,
+            **names)
+        batch.rows_loaded = conn.execute(insert, params | {"batch": batch.batch_id}).rowcount
         for day, written, left in conn.execute(_MERGED_DAYS).fetchall():
             batch.per_day[day] = DayFigures(extracted=written, left=left)
             touched.add(day)
@@ -173,6 +177,16 @@ def merge_rows(load: DailyLoad, warehouse: PostgresResource, batch: Batch) -> se
             queue_for(conn, m.changed_since[0], sql.SQL(_CHANGED_SINCE), batch.batch_id)
         batch.succeed(conn)
     return touched
+
+
+def _queued_days(conn: psycopg.Connection) -> dict:
+    """The select's parameters for the days (YYYYMMDD) in ``merging``: their span of keys, and
+    the days themselves as ``queued_days``. A condition on the grouped day goes down into the
+    select's WHERE, where the IN over ``merging`` does not: that computed every day and kept the
+    queued ones (agg_daily_decisions, 8 days queued of 87 at scale 10: 1.9 -> 0.4 s)."""
+    keys = [k for (k,) in conn.execute("SELECT k FROM merging ORDER BY 1")]
+    span = {"first_key": keys[0], "last_key": keys[-1]} if keys else {}
+    return _ALL_DAYS | span | {"queued_days": keys}
 
 
 def count_rows(load: DailyLoad, warehouse: PostgresResource, batch: Batch, run_days: DayRange) -> int:
