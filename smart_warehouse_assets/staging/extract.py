@@ -36,6 +36,11 @@ def _column_names(ddl: str) -> list[str]:
     return [part.split()[0] for part in re.split(r",(?![^()]*\))", ddl) if part.strip()]
 
 
+def _aliased(alias: str, columns) -> sql.Composable:
+    """``alias.a, alias.b, ...`` for the column names given."""
+    return sql.SQL(", ").join(sql.SQL("{}.{}").format(sql.Identifier(alias), sql.Identifier(c)) for c in columns)
+
+
 def _temp_table(conn: psycopg.Connection, name: str, ddl: str) -> None:
     conn.execute(
         sql.SQL("CREATE TEMP TABLE {} ({}) ON COMMIT DROP").format(sql.Identifier(name), sql.SQL(ddl))
@@ -150,7 +155,8 @@ INSERT INTO changed_keys SELECT t.{pk} FROM public.{table} t
 WHERE ({scope}) AND t.updated_at > %(since)s AND t.updated_at <= %(until)s AND t.{pk} IS NOT NULL
 ON CONFLICT DO NOTHING
 """
-_LOOKUP_CHANGES = "SELECT t.{pk} FROM public.{table} t WHERE t.updated_at > %(since)s AND t.updated_at <= %(until)s"
+# The look-up table's rows changed in its window: their key (or the columns given).
+_LOOKUP_CHANGES = "SELECT {cols} FROM public.{table} t WHERE t.updated_at > %(since)s AND t.updated_at <= %(until)s"
 _CHANGES_VIA = """
 INSERT INTO changed_keys SELECT t.{pk} FROM public.{table} t JOIN changed_via v ON v.id = t.{column}
 WHERE ({scope}) AND t.{pk} IS NOT NULL ON CONFLICT DO NOTHING
@@ -177,7 +183,7 @@ WHERE ({scope}) AND ({order_t}) > ({order_p}) AND t.{pk} IS NOT NULL
 ON CONFLICT DO NOTHING
 """
 # The places the changed rows had when staged (the portal knows only where they are now).
-_OLD_PLACES = "SELECT s.{column}, {order_s} FROM staging.{target} s JOIN changed_keys k ON k.id = s.{pk}"
+_OLD_PLACES = "SELECT s.{column}, {order_s} FROM staging.{target} s JOIN keys_so_far k ON k.id = s.{pk}"
 # Of the look-up rows changed in the window, those whose values differ from what is staged
 # with some row of theirs, or that no staged row shows yet (Lookup.staged_as).
 # (One join and EXCEPT: an OR of correlated EXISTS runs a scan of staging per look-up row.)
@@ -187,7 +193,6 @@ EXCEPT
 SELECT v.{key} FROM lookup_changed v JOIN staging.{target} s ON s.{key_column} = v.{key}
 GROUP BY v.{key} HAVING bool_and(({staged}) IS NOT DISTINCT FROM ({looked_up}))
 """
-_LOOKUP_CHANGED_ROWS = "SELECT {cols} FROM public.{table} t WHERE t.updated_at > %(since)s AND t.updated_at <= %(until)s"
 _LAND_CHANGED = "SELECT x.* FROM ({extraction}) x WHERE x.{pk} IN (SELECT id FROM changed_keys)"
 # Another column of the staged rows whose keys changed (queue_by).
 _STAGED_OF_KEYS = "SELECT s.{column} FROM staging.{target} s JOIN changed_keys k ON s.{pk} = k.id"
@@ -238,7 +243,7 @@ def _land_changes(entry: PortalTable, sources: dict[str, PostgresResource], wh: 
                 if lookup.staged_as:
                     _restaged_via(lookup, other, spec, lk, wh, src, span)
                 else:
-                    copy_between(lk, sql.SQL(_LOOKUP_CHANGES).format(pk=sql.Identifier(other.staging.pk),
+                    copy_between(lk, sql.SQL(_LOOKUP_CHANGES).format(cols=_aliased("t", [other.staging.pk]),
                                                                     table=sql.Identifier(other.table)),
                                  src, sql.Identifier("changed_via"), ["id"], span)
             src.execute(sql.SQL(_CHANGES_VIA).format(pk=pk, table=sql.Identifier(entry.table),
@@ -273,15 +278,14 @@ def _restaged_via(lookup, other: PortalTable, spec, lk: psycopg.Connection, wh: 
     values differ (_RESTAGED_VIA): the look-up's changed rows are compared in the warehouse."""
     _temp_table(wh, "lookup_changed", lookup.landing_ddl)
     cols = _column_names(lookup.landing_ddl)
-    copy_between(lk, sql.SQL(_LOOKUP_CHANGED_ROWS).format(
-        cols=sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(c)) for c in cols),
-        table=sql.Identifier(other.table)), wh, sql.Identifier("lookup_changed"), cols, span)
+    copy_between(lk, sql.SQL(_LOOKUP_CHANGES).format(cols=_aliased("t", cols), table=sql.Identifier(other.table)),
+                 wh, sql.Identifier("lookup_changed"), cols, span)
     wh.execute("ANALYZE lookup_changed")
     restaged = sql.SQL(_RESTAGED_VIA).format(
         key=sql.Identifier(cols[0]), key_column=sql.Identifier(lookup.key_column),
         target=sql.Identifier(spec.staging_table),
-        staged=sql.SQL(", ").join(sql.SQL("s.{}").format(sql.Identifier(a)) for a, _ in lookup.staged_as),
-        looked_up=sql.SQL(", ").join(sql.SQL("v.{}").format(sql.Identifier(b)) for _, b in lookup.staged_as))
+        staged=_aliased("s", [a for a, _ in lookup.staged_as]),
+        looked_up=_aliased("v", [b for _, b in lookup.staged_as]))
     copy_between(wh, restaged, src, sql.Identifier("changed_via"), ["id"])
     wh.execute("DROP TABLE lookup_changed")
 
@@ -291,20 +295,17 @@ def _changes_after(entry: PortalTable, src: psycopg.Connection, wh: psycopg.Conn
     after its place now (in the portal) or its place when staged (in the warehouse)."""
     spec = entry.staging
     ident = sql.Identifier
-    order = [ident(c) for c in spec.changes_after]
+    order, places = spec.changes_after, [f"o{i}" for i in range(len(spec.changes_after))]
     names = {"pk": ident(spec.pk), "table": ident(entry.table), "column": ident(spec.changes_with),
              "target": ident(spec.staging_table), "scope": entry.condition("scope", "t"),
-             "order_names": sql.SQL(", ").join(ident(f"o{i}") for i in range(len(order))),
-             "order_c": sql.SQL(", ").join(sql.SQL("c.{}").format(o) for o in order),
-             "order_s": sql.SQL(", ").join(sql.SQL("s.{}").format(o) for o in order),
-             "order_t": sql.SQL(", ").join(sql.SQL("t.{}").format(o) for o in order),
-             "order_p": sql.SQL(", ").join(sql.SQL("p.{}").format(ident(f"o{i}")) for i in range(len(order)))}
+             "order_names": sql.SQL(", ").join(map(ident, places)), "order_p": _aliased("p", places),
+             "order_c": _aliased("c", order), "order_s": _aliased("s", order), "order_t": _aliased("t", order)}
     src.execute(sql.SQL("CREATE TEMP TABLE old_places ON COMMIT DROP AS SELECT {column}, {order} "
-                        "FROM public.{table} LIMIT 0").format(order=sql.SQL(", ").join(order), **names))
+                        "FROM public.{table} LIMIT 0").format(order=sql.SQL(", ").join(map(ident, order)), **names))
     wh.execute("CREATE TEMP TABLE keys_so_far (id uuid PRIMARY KEY) ON COMMIT DROP")
     copy_between(src, sql.SQL("SELECT id FROM changed_keys"), wh, ident("keys_so_far"), ["id"])
-    copy_between(wh, sql.SQL(_OLD_PLACES.replace("changed_keys", "keys_so_far")).format(**names),
-                 src, ident("old_places"), [spec.changes_with, *spec.changes_after])
+    copy_between(wh, sql.SQL(_OLD_PLACES).format(**names), src, ident("old_places"),
+                 [spec.changes_with, *spec.changes_after])
     src.execute(sql.SQL(_CHANGES_AFTER).format(**names))
     wh.execute("DROP TABLE keys_so_far")
 
