@@ -18,6 +18,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 
 # The partitions definition reads its start when the package is imported: set it first.
@@ -52,6 +53,17 @@ def _drop(names: list[str]) -> None:
     with _admin() as conn:
         for name in names:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+# Every DROP DATABASE waits for a checkpoint; drops waiting together share one. A session
+# creates about a thousand databases: one at a time their drops took a minute, 16 at a time
+# less than half of that.
+_DROPPERS = 16
+
+
+def _drop_all(names: list[str]) -> None:
+    with ThreadPoolExecutor(_DROPPERS) as pool:
+        list(pool.map(_drop, [names[i::_DROPPERS] for i in range(_DROPPERS)]))
 
 
 @pytest.fixture(scope="session")
@@ -89,7 +101,7 @@ def make_database_set(server_url) -> Iterator[Callable[..., dict[str, str]]]:
         return urls
 
     yield make
-    _drop(created)
+    _drop_all(created)
 
 
 @pytest.fixture(scope="session")
