@@ -5,15 +5,18 @@ from __future__ import annotations
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import psycopg
 from psycopg import sql
 
+from smart_warehouse_assets.ml.training_set import default_root
 from smart_warehouse_assets.partitions import IST
 from smart_warehouse_assets.settings import DATABASES, derived_url, with_dbname
 
@@ -79,11 +82,13 @@ def recreate_warehouse(prefix: str) -> None:
 
 
 def drop_all(prefix: str) -> None:
+    """The scale's databases, and the training set its loads wrote (<root>/<warehouse database>)."""
     with admin() as conn:
         names = [n for (n,) in conn.execute("SELECT datname FROM pg_database WHERE datname LIKE %s",
                                             (prefix + "\\_%",))]
         for name in names:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    shutil.rmtree(Path(default_root(), f"{prefix}_warehouse"), ignore_errors=True)
 
 
 def machine() -> dict:

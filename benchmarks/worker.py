@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -167,7 +168,6 @@ def dagster_cli(scale: float, prefix: str) -> dict:
 
 def _local_instance(home: str):
     """The Dagster instance `smart-warehouse` sets up in a new DAGSTER_HOME (jobs.ensure_dagster_home)."""
-    import os
     from pathlib import Path
 
     import dagster as dg
@@ -328,13 +328,18 @@ def cdc(scale: float, prefix: str, seconds: float = 60, rate: float = 500, tick:
     import dagster as dg
 
     from smart_warehouse_assets.cdc import live, publications
+    from smart_warehouse_assets.ml.training_set import TRAINING_ENV
     from smart_warehouse_assets.definitions import build_definitions, database_resources
     from smart_warehouse_assets.jobs import run_load
     from smart_warehouse_assets.settings import DATABASES, with_dbname
     from smart_warehouse_assets.synthetic import seed
 
     tick = live.TICK_SECONDS if tick is None else tick
-    with workbench.logical_cluster(f"bench_cdc_{prefix.split('_')[1]}") as server:
+    # The private cluster's warehouse is always cdc_warehouse: its training set goes to a
+    # folder of this stage, removed with it, not beside the user's own.
+    training = tempfile.TemporaryDirectory(prefix="bench-cdc-training-")
+    os.environ[TRAINING_ENV] = training.name
+    with training, workbench.logical_cluster(f"bench_cdc_{prefix.split('_')[1]}") as server:
         urls = {}
         with psycopg.connect(server, autocommit=True) as conn:
             for key in DATABASES:

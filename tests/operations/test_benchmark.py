@@ -15,6 +15,7 @@ from pathlib import Path
 import psycopg
 
 from smart_warehouse_assets.settings import derived_url
+from tests.conftest import TRAINING_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -60,3 +61,6 @@ def test_benchmark_measures_every_stage_and_cleans_up(tmp_path):
     assert cdc["live_applications_submitted"] > 0
 
     assert _bench_databases() == before
+    # Nor the training sets its loads wrote (conftest points SMART_TRAINING_DIR at this session's folder).
+    left = [p.name for p in Path(TRAINING_DIR).iterdir() if p.name.startswith(("bench_", "cdc_"))]
+    assert left == [], left
