@@ -20,7 +20,9 @@ whose registry entry queues its changes and the assets that declare a :class:`Me
    touched; it queues the value of each ``Merge.feeds`` expression on those rows, as they
    were and as they are (the aggregates' days), for the asset named there;
 3. **the aggregates**, declared ``Merge("date_key", "integer")``, merge the same way with
-   days as keys: each recomputes exactly the days queued for it. A row that moved queues
+   days as keys: each recomputes exactly the days queued for it and writes, by its primary
+   key, only the rows whose figures changed (a day's other groups keep their rows and the
+   batch that wrote them: ``facts/load.py``, ``_merge_days``). A row that moved queues
    the day it left as well as the day it entered (a decision corrected to another day
    recomputes both decision days), and a feed may look its day up elsewhere (a new action
    queues its application's submission day, whose step-SLA breaches it changes).

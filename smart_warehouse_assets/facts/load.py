@@ -111,7 +111,7 @@ INSERT INTO moved SELECT true, * FROM gone
 """
 _MERGE_INSERT = """
 WITH put AS (INSERT INTO public.{target} AS t ({cols}, etl_batch_id)
-             SELECT s.*, %(batch)s FROM ({select}) s ({cols}) WHERE s.{key} IN (SELECT k FROM merging){days}
+             SELECT s.*, %(batch)s FROM ({select}) s ({cols}) WHERE s.{key} IN (SELECT k FROM merging)
              RETURNING t.{key}::text, t.{dk}, ARRAY[{feeds}]::text[], ARRAY[{at}]::timestamptz[],
                        ARRAY[{compared}]::text[], ({subject})::text)
 INSERT INTO moved SELECT false, * FROM put
@@ -154,20 +154,19 @@ def merge_rows(load: DailyLoad, warehouse: PostgresResource, batch: Batch) -> se
     names["subject"] = sql.SQL(m.changed_since[1] if m.changed_since else "NULL")
     names["at"] = sql.SQL(", ").join(sql.SQL("({})::timestamptz").format(sql.SQL(a)) for a, _ in since)
     names["compared"] = sql.SQL(", ").join(sql.SQL("({})::text").format(sql.SQL(c)) for _, c in since)
+    names["cols"] = sql.SQL(", ").join(map(sql.Identifier, load.columns))
     touched: set[date] = set()
     with warehouse.transaction() as conn:
         set_local(conn, load.settings)
         lock_asset(conn, load.table)
         batch.rows_extracted = take(conn, load.table, m.key_type)
         conn.execute(_MOVED)
-        conn.execute(sql.SQL(_MERGE_DELETE).format(**names))
-        params, days = _ALL_DAYS, sql.SQL("")
-        if m.key == load.date_key:  # an aggregate merged by day: its select computes the queued days only
-            params, days = _queued_days(conn), sql.SQL(" AND s.{} = ANY(%(queued_days)s)").format(names["key"])
-        insert = sql.SQL(_MERGE_INSERT).format(
-            cols=sql.SQL(", ").join(map(sql.Identifier, load.columns)), select=sql.SQL(load.select), days=days,
-            **names)
-        batch.rows_loaded = conn.execute(insert, params | {"batch": batch.batch_id}).rowcount
+        if m.key == load.date_key:
+            batch.rows_loaded = _merge_days(conn, load, names, batch.batch_id)
+        else:
+            conn.execute(sql.SQL(_MERGE_DELETE).format(**names))
+            insert = sql.SQL(_MERGE_INSERT).format(select=sql.SQL(load.select), **names)
+            batch.rows_loaded = conn.execute(insert, _ALL_DAYS | {"batch": batch.batch_id}).rowcount
         for day, written, left in conn.execute(_MERGED_DAYS).fetchall():
             batch.per_day[day] = DayFigures(extracted=written, left=left)
             touched.add(day)
@@ -177,6 +176,51 @@ def merge_rows(load: DailyLoad, warehouse: PostgresResource, batch: Batch) -> se
             queue_for(conn, m.changed_since[0], sql.SQL(_CHANGED_SINCE), batch.batch_id)
         batch.succeed(conn)
     return touched
+
+
+# An aggregate merged by day (its key is its date key): the queued days are computed into
+# ``fresh``, and only the rows that differ are written. A decision changes a few groups of
+# its submission day, not the day's thousands (scale 10: ~210,000 rows deleted and inserted
+# a night for the few thousand whose figures changed). A row whose primary key is gone or
+# whose figures differ is deleted; a fresh row whose primary key is then absent is inserted.
+# The rows kept keep the batch that wrote them (as a fact's rows not merged do).
+_FRESH = "CREATE TEMP TABLE fresh ON COMMIT DROP AS SELECT * FROM ({select}) s ({cols}) WHERE s.{key} = ANY(%(queued_days)s)"
+_DAY_DELETE = """
+WITH gone AS (DELETE FROM public.{target} t WHERE t.{key} IN (SELECT k FROM merging)
+              AND NOT EXISTS (SELECT 1 FROM fresh f WHERE {same_key} AND ({f_cols}) IS NOT DISTINCT FROM ({t_cols}))
+              RETURNING t.{key}::text, t.{dk}, ARRAY[]::text[], ARRAY[]::timestamptz[], ARRAY[]::text[], NULL::text)
+INSERT INTO moved SELECT true, * FROM gone
+"""
+_DAY_INSERT = """
+WITH put AS (INSERT INTO public.{target} AS t ({cols}, etl_batch_id)
+             SELECT f.*, %(batch)s FROM fresh f WHERE NOT EXISTS (SELECT 1 FROM public.{target} t WHERE {same_key})
+             RETURNING t.{key}::text, t.{dk}, ARRAY[]::text[], ARRAY[]::timestamptz[], ARRAY[]::text[], NULL::text)
+INSERT INTO moved SELECT false, * FROM put
+"""
+_PRIMARY_KEY = """
+SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
+WHERE i.indrelid = %s::regclass AND i.indisprimary ORDER BY array_position(i.indkey::int2[], a.attnum)
+"""
+
+
+def _merge_days(conn: psycopg.Connection, load: DailyLoad, names: dict, batch_id: int) -> int:
+    """Recompute the queued days into ``fresh`` and write the rows that differ (see above);
+    returns the rows inserted. Their days, and the days rows left, go to ``moved``."""
+    if load.merge.feeds or load.merge.changed_since:
+        raise ValueError(f"{load.table} merges by day: it cannot feed another asset")
+    key = [c for (c,) in conn.execute(_PRIMARY_KEY, (f"public.{load.table}",))]
+    if not key:
+        raise ValueError(f"{load.table} merges by day and needs a primary key to match its rows")
+    ident = sql.Identifier
+    names = names | {
+        "same_key": sql.SQL(" AND ").join(sql.SQL("f.{0} = t.{0}").format(ident(c)) for c in key),
+        "f_cols": sql.SQL(", ").join(sql.SQL("f.{}").format(ident(c)) for c in load.columns),
+        "t_cols": sql.SQL(", ").join(sql.SQL("t.{}").format(ident(c)) for c in load.columns),
+    }
+    conn.execute(sql.SQL(_FRESH).format(select=sql.SQL(load.select), **names), _queued_days(conn))
+    conn.execute("ANALYZE fresh")
+    conn.execute(sql.SQL(_DAY_DELETE).format(**names))
+    return conn.execute(sql.SQL(_DAY_INSERT).format(**names), {"batch": batch_id}).rowcount
 
 
 def _queued_days(conn: psycopg.Connection) -> dict:
