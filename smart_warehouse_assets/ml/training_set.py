@@ -168,7 +168,7 @@ def patch_files(conn, folder: Path, days: DayRange) -> dict[str, dict]:
     leaving = pl.Series([r[0] for r in conn.execute(_LEAVING, {"day_keys": days.day_keys()})], dtype=pl.String)
     written = {}
     for day in days.days():
-        kept = pl.read_parquet(folder / file_name(day)).filter(~pl.col("prediction_id").is_in(leaving))
+        kept = pl.read_parquet(folder / file_name(day)).filter(~pl.col("prediction_id").is_in(leaving.implode()))
         part = pl.concat([kept, fresh.filter(pl.col("prediction_date") == day)]).sort("prediction_id").rechunk()
         written[day.isoformat()] = _write_day(folder, day, part)
     return written
