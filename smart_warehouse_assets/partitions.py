@@ -76,9 +76,15 @@ class DayRange:
         return [int(d.strftime("%Y%m%d")) for d in self.days()]
 
     def windows(self) -> tuple[list[datetime], list[datetime]]:
-        """Starts and ends of each day (IST), for a join against an indexed event time."""
-        days = self.days()
-        return ([DayRange(d, d).start for d in days], [DayRange(d, d).end for d in days])
+        """Starts and ends (IST) of each run of consecutive days, for scans of an indexed event
+        time: a night that touches every day of the history reads one interval, not one per day."""
+        runs: list[list[date]] = []
+        for d in self.days():
+            if runs and d == runs[-1][1] + timedelta(days=1):
+                runs[-1][1] = d
+            else:
+                runs.append([d, d])
+        return ([DayRange(a, b).start for a, b in runs], [DayRange(a, b).end for a, b in runs])
 
     @property
     def start(self) -> datetime:

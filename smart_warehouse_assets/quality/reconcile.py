@@ -22,12 +22,16 @@ SELECT ({event} AT TIME ZONE 'Asia/Kolkata')::date, count(*), coalesce(sum({amou
 FROM public.{table} t
 WHERE {grain} AND {event} >= %(start)s AND {event} < %(end)s GROUP BY 1
 """
-# The scattered days of a row-level merge: each day's interval, so the event index serves each.
+# The scattered days of a row-level merge: each run of days is its own scan of the event
+# index. As a plain join the planner took the unnest for ten rows and tested every source row
+# against every window (scale 10, 538,145 predictions x 92 days: 3.1 s); OFFSET 0 keeps the
+# subquery a scan per window (46 windows: 0.9 s, as one range over the same rows).
 _SOURCE_DAYS = """
-SELECT ({event} AT TIME ZONE 'Asia/Kolkata')::date, count(*), coalesce(sum({amount}), 0)
+SELECT (x.event AT TIME ZONE 'Asia/Kolkata')::date, count(*), coalesce(sum(x.amount), 0)
 FROM unnest(%(starts)s::timestamptz[], %(ends)s::timestamptz[]) w (s, e)
-JOIN public.{table} t ON {event} >= w.s AND {event} < w.e
-WHERE {grain} GROUP BY 1
+CROSS JOIN LATERAL (SELECT {event} AS event, {amount} AS amount FROM public.{table} t
+                    WHERE {grain} AND {event} >= w.s AND {event} < w.e OFFSET 0) x
+GROUP BY 1
 """
 _LOADED = """
 SELECT to_date({dk}::text, 'YYYYMMDD'), count(*), coalesce(sum({amount}), 0)

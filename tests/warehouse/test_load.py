@@ -220,6 +220,23 @@ def test_decision_day_aggregate_counts_each_decision_once_on_its_day(loaded_temp
     assert scalar(wh, "SELECT count(*) FROM agg_daily_applications WHERE approval_rate IS NOT NULL") > 0
 
 
+def test_scattered_days_are_read_as_runs_of_consecutive_days():
+    """A merge's checks read the source per interval of consecutive IST days (reconcile.py)."""
+    from datetime import datetime, timedelta
+
+    from smart_warehouse_assets.partitions import IST, DayRange
+
+    days = [date(2026, 9, d) for d in (1, 2, 3, 5, 8, 9)]
+    starts, ends = DayRange.of(days, date(2026, 9, 1)).windows()
+    at = lambda d: datetime.combine(d, datetime.min.time(), IST)  # noqa: E731
+    assert list(zip(starts, ends)) == [(at(date(2026, 9, 1)), at(date(2026, 9, 4))),
+                                       (at(date(2026, 9, 5)), at(date(2026, 9, 6))),
+                                       (at(date(2026, 9, 8)), at(date(2026, 9, 10)))]
+    every = DayRange.of([date(2026, 9, 1) + timedelta(days=i) for i in range(90)], date(2026, 9, 1)).windows()
+    assert len(every[0]) == 1
+    assert DayRange.of([], date(2026, 9, 1)).windows() == ([], [])
+
+
 def test_dim_date_calendar():
     from smart_warehouse_assets.dimensions.calendar import calendar
 
