@@ -328,9 +328,9 @@ def cdc(scale: float, prefix: str, seconds: float = 60, rate: float = 500, tick:
     import dagster as dg
 
     from smart_warehouse_assets.cdc import live, publications
-    from smart_warehouse_assets.ml.training_set import TRAINING_ENV
     from smart_warehouse_assets.definitions import build_definitions, database_resources
     from smart_warehouse_assets.jobs import run_load
+    from smart_warehouse_assets.ml.training_set import TRAINING_ENV
     from smart_warehouse_assets.settings import DATABASES, with_dbname
     from smart_warehouse_assets.synthetic import seed
 
