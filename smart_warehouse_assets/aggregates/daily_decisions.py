@@ -29,6 +29,7 @@ from smart_warehouse_assets.quality.rules import (
     schema_matches_contract,
 )
 from smart_warehouse_assets.quality.spec import ERROR, Check
+from smart_warehouse_assets.sql_fragments import aliased
 
 GRAIN = ("date_key", "scheme_key", "department_key", "state", "district")
 
@@ -112,8 +113,8 @@ def _matches_fact() -> Check:
             where=where,
             judged=sql.SQL("true" if scope.days else _LOADED_DAY),
             grain=sql.SQL(", ").join(map(ident, GRAIN)),
-            measures_a=sql.SQL(", ").join(sql.SQL("a.{}").format(ident(c)) for c in measures),
-            measures_e=sql.SQL(", ").join(sql.SQL("e.{}").format(ident(c)) for c in measures),
+            measures_a=aliased("a", measures),
+            measures_e=aliased("e", measures),
         )
         return per_day(scope, query_rows(scope, query, params), "= 0 groups differ", lambda v: v == 0)
 

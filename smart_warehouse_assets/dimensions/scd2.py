@@ -17,6 +17,7 @@ from psycopg import sql
 
 from smart_warehouse_assets.batches import Batch, lock_asset
 from smart_warehouse_assets.merge import queue
+from smart_warehouse_assets.sql_fragments import aliased
 
 OPEN_END = "9999-12-31 00:00:00+00"
 
@@ -84,7 +85,7 @@ def merge(conn: psycopg.Connection, dim: Scd2Dimension, batch: Batch, asset_key:
     conn.execute(
         sql.SQL(_OPEN).format(
             tracked=sql.SQL(", ").join(map(ident, dim.tracked)),
-            tracked_x=sql.SQL(", ").join(sql.SQL("x.{}").format(ident(c)) for c in dim.tracked),
+            tracked_x=aliased("x", dim.tracked),
             derived_cols=sql.SQL("").join(sql.SQL("{}, ").format(ident(c)) for c in dim.derived),
             derived_exprs=sql.SQL("").join(sql.SQL("({}), ").format(sql.SQL(e)) for e in dim.derived.values()),
             **names,

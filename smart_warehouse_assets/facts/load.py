@@ -26,6 +26,7 @@ from smart_warehouse_assets.partition_metadata import DayFigures, count_days
 from smart_warehouse_assets.partitions import DayRange, day_range
 from smart_warehouse_assets.resources import PostgresResource, set_local
 from smart_warehouse_assets.sources import registry
+from smart_warehouse_assets.sql_fragments import aliased
 
 
 @dataclass(frozen=True)
@@ -214,8 +215,8 @@ def _merge_days(conn: psycopg.Connection, load: DailyLoad, names: dict, batch_id
     ident = sql.Identifier
     names = names | {
         "same_key": sql.SQL(" AND ").join(sql.SQL("f.{0} = t.{0}").format(ident(c)) for c in key),
-        "f_cols": sql.SQL(", ").join(sql.SQL("f.{}").format(ident(c)) for c in load.columns),
-        "t_cols": sql.SQL(", ").join(sql.SQL("t.{}").format(ident(c)) for c in load.columns),
+        "f_cols": aliased("f", load.columns),
+        "t_cols": aliased("t", load.columns),
     }
     conn.execute(sql.SQL(_FRESH).format(select=sql.SQL(load.select), **names), _queued_days(conn))
     conn.execute("ANALYZE fresh")

@@ -29,6 +29,7 @@ import dagster as dg
 from psycopg import sql
 
 from smart_warehouse_assets.settings import DATABASES
+from smart_warehouse_assets.sql_fragments import aliased
 
 
 @dataclass(frozen=True)
@@ -158,7 +159,7 @@ class PortalTable:
     def floor(self) -> sql.Composed:
         """The rows that feed the warehouse with the columns it reads, as is: the benchmark's floor."""
         return sql.SQL("SELECT {} FROM public.{} t WHERE {}").format(
-            sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(c)) for c in self.columns),
+            aliased("t", self.columns),
             sql.Identifier(self.relation), self.feeds("t"))
 
 

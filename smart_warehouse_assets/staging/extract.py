@@ -29,16 +29,12 @@ from smart_warehouse_assets.partition_metadata import DayFigures
 from smart_warehouse_assets.partitions import DayRange
 from smart_warehouse_assets.resources import PostgresResource, copy_between
 from smart_warehouse_assets.sources.registry import Lookup, PortalTable, lookup_entry
+from smart_warehouse_assets.sql_fragments import aliased
 
 
 def _column_names(ddl: str) -> list[str]:
     """Column names of "a uuid, b numeric(12,2), ..." (commas inside parentheses are not separators)."""
     return [part.split()[0] for part in re.split(r",(?![^()]*\))", ddl) if part.strip()]
-
-
-def _aliased(alias: str, columns) -> sql.Composable:
-    """``alias.a, alias.b, ...`` for the column names given."""
-    return sql.SQL(", ").join(sql.SQL("{}.{}").format(sql.Identifier(alias), sql.Identifier(c)) for c in columns)
 
 
 def _temp_table(conn: psycopg.Connection, name: str, ddl: str) -> None:
@@ -243,7 +239,7 @@ def _land_changes(entry: PortalTable, sources: dict[str, PostgresResource], wh: 
                 if lookup.staged_as:
                     _restaged_via(lookup, other, spec, lk, wh, src, span)
                 else:
-                    copy_between(lk, sql.SQL(_LOOKUP_CHANGES).format(cols=_aliased("t", [other.staging.pk]),
+                    copy_between(lk, sql.SQL(_LOOKUP_CHANGES).format(cols=aliased("t", [other.staging.pk]),
                                                                     table=sql.Identifier(other.table)),
                                  src, sql.Identifier("changed_via"), ["id"], span)
             src.execute(sql.SQL(_CHANGES_VIA).format(pk=pk, table=sql.Identifier(entry.table),
@@ -278,14 +274,14 @@ def _restaged_via(lookup, other: PortalTable, spec, lk: psycopg.Connection, wh: 
     values differ (_RESTAGED_VIA): the look-up's changed rows are compared in the warehouse."""
     _temp_table(wh, "lookup_changed", lookup.landing_ddl)
     cols = _column_names(lookup.landing_ddl)
-    copy_between(lk, sql.SQL(_LOOKUP_CHANGES).format(cols=_aliased("t", cols), table=sql.Identifier(other.table)),
+    copy_between(lk, sql.SQL(_LOOKUP_CHANGES).format(cols=aliased("t", cols), table=sql.Identifier(other.table)),
                  wh, sql.Identifier("lookup_changed"), cols, span)
     wh.execute("ANALYZE lookup_changed")
     restaged = sql.SQL(_RESTAGED_VIA).format(
         key=sql.Identifier(cols[0]), key_column=sql.Identifier(lookup.key_column),
         target=sql.Identifier(spec.staging_table),
-        staged=_aliased("s", [a for a, _ in lookup.staged_as]),
-        looked_up=_aliased("v", [b for _, b in lookup.staged_as]))
+        staged=aliased("s", [a for a, _ in lookup.staged_as]),
+        looked_up=aliased("v", [b for _, b in lookup.staged_as]))
     copy_between(wh, restaged, src, sql.Identifier("changed_via"), ["id"])
     wh.execute("DROP TABLE lookup_changed")
 
@@ -298,8 +294,8 @@ def _changes_after(entry: PortalTable, src: psycopg.Connection, wh: psycopg.Conn
     order, places = spec.changes_after, [f"o{i}" for i in range(len(spec.changes_after))]
     names = {"pk": ident(spec.pk), "table": ident(entry.table), "column": ident(spec.changes_with),
              "target": ident(spec.staging_table), "scope": entry.condition("scope", "t"),
-             "order_names": sql.SQL(", ").join(map(ident, places)), "order_p": _aliased("p", places),
-             "order_c": _aliased("c", order), "order_s": _aliased("s", order), "order_t": _aliased("t", order)}
+             "order_names": sql.SQL(", ").join(map(ident, places)), "order_p": aliased("p", places),
+             "order_c": aliased("c", order), "order_s": aliased("s", order), "order_t": aliased("t", order)}
     src.execute(sql.SQL("CREATE TEMP TABLE old_places ON COMMIT DROP AS SELECT {column}, {order} "
                         "FROM public.{table} LIMIT 0").format(order=sql.SQL(", ").join(map(ident, order)), **names))
     wh.execute("CREATE TEMP TABLE keys_so_far (id uuid PRIMARY KEY) ON COMMIT DROP")
