@@ -22,10 +22,13 @@ whose registry entry queues its changes and the assets that declare a :class:`Me
 3. **the aggregates**, declared ``Merge("date_key", "integer")``, merge the same way with
    days as keys: each recomputes exactly the days queued for it and writes, by its primary
    key, only the rows whose figures changed (a day's other groups keep their rows and the
-   batch that wrote them: ``facts/load.py``, ``_merge_days``). A row that moved queues
+   batch that wrote them: ``facts/load.py``, ``_merge_recomputed``). A row that moved queues
    the day it left as well as the day it entered (a decision corrected to another day
    recomputes both decision days), and a feed may look its day up elsewhere (a new action
-   queues its application's submission day, whose step-SLA breaches it changes).
+   queues its application's submission day, whose step-SLA breaches it changes). An
+   aggregate whose every day changes every night (``agg_daily_applications``: decisions land
+   on applications of every age) is fed its groups instead and recomputes only those
+   (:class:`Regroup`).
    ``agg_model_performance``, computed in polars by its own load, takes the prediction
    days both prediction facts queue for it with :func:`take` likewise.
 
@@ -92,10 +95,27 @@ class Merge:
     # a null subject is nobody's): a decision tonight queues yesterday for its applicant, not
     # the application's submission day, because the submission instant did not change.
     changed_since: tuple[str, str, tuple[tuple[str, str], ...]] | None = None
+    # An aggregate whose queued keys name its groups rather than its days (see Regroup).
+    regroup: Regroup | None = None
 
     def __post_init__(self) -> None:
         if self.key_type not in KEY_TYPES:
             raise ValueError(f"merge key type {self.key_type!r} is not one of {sorted(KEY_TYPES)}")
+
+
+@dataclass(frozen=True)
+class Regroup:
+    """How an aggregate recomputes only the groups its queued keys name, not their whole days.
+
+    ``prepare`` are statements run in the merge's transaction after ``merging (k)`` is filled:
+    they create the temporary table ``groups`` holding the aggregate's primary key of every
+    group to recompute (whose rows may have changed, appeared or gone), and whatever
+    ``select`` reads; ``select`` computes the aggregate's rows of exactly those groups, with the
+    parameters of the load's own select. Rows are then written as a by-day merge writes them:
+    only those whose figures differ (facts/load.py)."""
+
+    prepare: tuple[str, ...]
+    select: str
 
 
 def _tags(context: dg.AssetExecutionContext) -> dict[str, str]:

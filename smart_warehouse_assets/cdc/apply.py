@@ -27,7 +27,7 @@ from psycopg import sql
 
 from smart_warehouse_assets.aggregates.daily_applications import AGG_DAILY_APPLICATIONS
 from smart_warehouse_assets.batches import lock_asset
-from smart_warehouse_assets.facts.application_processing import FACT_APPLICATION_PROCESSING, STEP_BREACH_DAY
+from smart_warehouse_assets.facts.application_processing import FACT_APPLICATION_PROCESSING, STEP_BREACH_GROUP
 from smart_warehouse_assets.facts.eligibility_scoring import FACT_ELIGIBILITY_SCORING
 from smart_warehouse_assets.facts.service_applications import FACT_SERVICE_APPLICATIONS
 from smart_warehouse_assets.sources.registry import PREDICTIONS, PROCESSING_ACTIONS, SERVICE_APPLICATIONS
@@ -124,8 +124,8 @@ def delete_rows(conn: psycopg.Connection, portal: str, table: str, keys: list[st
     days: set[int] = set()
     if load is FACT_APPLICATION_PROCESSING:
         days = {d for (d,) in conn.execute(sql.SQL(
-            "SELECT DISTINCT ({}) FROM public.fact_application_processing t WHERE t.action_id IN "
-            "(SELECT k FROM cdc_keys)").format(sql.SQL(STEP_BREACH_DAY))) if d is not None}
+            "SELECT DISTINCT split_part(({}), '|', 1)::integer FROM public.fact_application_processing t "
+            "WHERE t.action_id IN (SELECT k FROM cdc_keys)").format(sql.SQL(STEP_BREACH_GROUP))) if d is not None}
         if days:
             lock_asset(conn, AGG_DAILY_APPLICATIONS.table)
             lock_asset(conn, LIVE_ASSET)

@@ -15,7 +15,7 @@ counted by unmatched_step_rate.
 
 from __future__ import annotations
 
-from smart_warehouse_assets.facts.keys import DATE_KEY, version_join
+from smart_warehouse_assets.facts.keys import DATE_KEY, application_group, version_join
 from smart_warehouse_assets.facts.load import DailyLoad, daily_asset
 from smart_warehouse_assets.merge import Merge
 from smart_warehouse_assets.quality.reconcile import reconciliation_check
@@ -36,8 +36,8 @@ from smart_warehouse_assets.quality.rules import (
 )
 from smart_warehouse_assets.sources import registry
 
-# The submission day of a breaching step's application, looked up in the applications fact.
-STEP_BREACH_DAY = """CASE WHEN NOT t.step_sla_met THEN (SELECT f.submitted_date_key
+# The aggregate group of a breaching step's application, looked up in the applications fact.
+STEP_BREACH_GROUP = f"""CASE WHEN NOT t.step_sla_met THEN (SELECT {application_group('f')}
     FROM public.fact_service_applications f WHERE f.application_id = t.application_id) END"""
 
 FACT_APPLICATION_PROCESSING = DailyLoad(
@@ -45,10 +45,10 @@ FACT_APPLICATION_PROCESSING = DailyLoad(
     date_key="action_date_key",
     natural_key="action_id",
     # A change-driven run merges the changed actions. A step that breached its SLA, as it was
-    # or as it is, changes agg_daily_applications.step_sla_breaches of its application's
-    # submission day: that day is queued for the aggregate (an application not in the fact
-    # queues nothing; when it changes in the same run, its own merge queues its days).
-    merge=Merge("action_id", "uuid", feeds=(("agg_daily_applications", STEP_BREACH_DAY),)),
+    # or as it is, changes agg_daily_applications.step_sla_breaches of its application's group
+    # on its submission day: that group is queued for the aggregate (an application not in the
+    # fact queues nothing; when it changes in the same run, its own merge queues its groups).
+    merge=Merge("action_id", "uuid", feeds=(("agg_daily_applications", STEP_BREACH_GROUP),)),
     source_days="SELECT partition_date, count(*) FROM staging.processing_actions "
                 "WHERE partition_date BETWEEN %(first)s AND %(last)s GROUP BY 1",
     select=f"""

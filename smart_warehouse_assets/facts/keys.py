@@ -12,3 +12,11 @@ DATE_KEY = "to_char({} AT TIME ZONE 'Asia/Kolkata', 'YYYYMMDD')::integer"
 def version_join(alias: str, table: str, on: str, at: str) -> str:
     """LEFT JOIN of the dimension version of ``table`` valid at ``at``."""
     return f"LEFT JOIN public.{table} {alias} ON {on} AND {at} >= {alias}.valid_from AND {at} < {alias}.valid_to"
+
+
+def application_group(alias: str) -> str:
+    """The agg_daily_applications group of an applications fact row, as the facts queue it for
+    the aggregate (aggregates/daily_applications.py): submission day, scheme, department and the
+    applicant's version, whose state and district are the group's."""
+    return (f"concat_ws('|', {alias}.submitted_date_key, {alias}.scheme_key, {alias}.department_key, "
+            f"{alias}.citizen_key)")

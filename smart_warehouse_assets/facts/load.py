@@ -162,8 +162,8 @@ def merge_rows(load: DailyLoad, warehouse: PostgresResource, batch: Batch) -> se
         lock_asset(conn, load.table)
         batch.rows_extracted = take(conn, load.table, m.key_type)
         conn.execute(_MOVED)
-        if m.key == load.date_key:
-            batch.rows_loaded = _merge_days(conn, load, names, batch.batch_id)
+        if m.key == load.date_key or m.regroup is not None:
+            batch.rows_loaded = _merge_recomputed(conn, load, names, batch.batch_id)
         else:
             conn.execute(sql.SQL(_MERGE_DELETE).format(**names))
             insert = sql.SQL(_MERGE_INSERT).format(select=sql.SQL(load.select), **names)
@@ -179,23 +179,27 @@ def merge_rows(load: DailyLoad, warehouse: PostgresResource, batch: Batch) -> se
     return touched
 
 
-# An aggregate merged by day (its key is its date key): the queued days are computed into
-# ``fresh``, and only the rows that differ are written. A decision changes a few groups of
-# its submission day, not the day's thousands (scale 10: ~210,000 rows deleted and inserted
-# a night for the few thousand whose figures changed). A row whose primary key is gone or
-# whose figures differ is deleted; a fresh row whose primary key is then absent is inserted.
-# The rows kept keep the batch that wrote them (as a fact's rows not merged do).
-_FRESH = "CREATE TEMP TABLE fresh ON COMMIT DROP AS SELECT * FROM ({select}) s ({cols}) WHERE s.{key} = ANY(%(queued_days)s)"
-_DAY_DELETE = """
-WITH gone AS (DELETE FROM public.{target} t WHERE t.{key} IN (SELECT k FROM merging)
+# An aggregate merged by day (its key is its date key) or by group (Merge.regroup): the queued
+# days, or groups, are computed into ``fresh``, and only the rows that differ are written. A
+# decision changes a few groups of its submission day, not the day's thousands (scale 10:
+# ~210,000 rows deleted and inserted a night for the few thousand whose figures changed). A
+# row of the recomputed days or groups whose primary key is gone or whose figures differ is
+# deleted; a fresh row whose primary key is then absent is inserted. The rows kept keep the
+# batch that wrote them (as a fact's rows not merged do).
+_FRESH_DAYS = "SELECT * FROM ({select}) s ({cols}) WHERE s.{key} = ANY(%(queued_days)s)"
+_FRESH = "CREATE TEMP TABLE fresh ON COMMIT DROP AS {fresh}"
+_RECOMPUTED_DELETE = """
+WITH gone AS (DELETE FROM public.{target} t WHERE {recomputed}
               AND NOT EXISTS (SELECT 1 FROM fresh f WHERE {same_key} AND ({f_cols}) IS NOT DISTINCT FROM ({t_cols}))
-              RETURNING t.{key}::text, t.{dk}, ARRAY[]::text[], ARRAY[]::timestamptz[], ARRAY[]::text[], NULL::text)
+              RETURNING concat_ws('|', {t_key}), t.{dk}, ARRAY[]::text[], ARRAY[]::timestamptz[], ARRAY[]::text[],
+                        NULL::text)
 INSERT INTO moved SELECT true, * FROM gone
 """
-_DAY_INSERT = """
+_RECOMPUTED_INSERT = """
 WITH put AS (INSERT INTO public.{target} AS t ({cols}, etl_batch_id)
              SELECT f.*, %(batch)s FROM fresh f WHERE NOT EXISTS (SELECT 1 FROM public.{target} t WHERE {same_key})
-             RETURNING t.{key}::text, t.{dk}, ARRAY[]::text[], ARRAY[]::timestamptz[], ARRAY[]::text[], NULL::text)
+             RETURNING concat_ws('|', {t_key}), t.{dk}, ARRAY[]::text[], ARRAY[]::timestamptz[], ARRAY[]::text[],
+                       NULL::text)
 INSERT INTO moved SELECT false, * FROM put
 """
 _PRIMARY_KEY = """
@@ -204,24 +208,37 @@ WHERE i.indrelid = %s::regclass AND i.indisprimary ORDER BY array_position(i.ind
 """
 
 
-def _merge_days(conn: psycopg.Connection, load: DailyLoad, names: dict, batch_id: int) -> int:
-    """Recompute the queued days into ``fresh`` and write the rows that differ (see above);
-    returns the rows inserted. Their days, and the days rows left, go to ``moved``."""
-    if load.merge.feeds or load.merge.changed_since:
-        raise ValueError(f"{load.table} merges by day: it cannot feed another asset")
+def _merge_recomputed(conn: psycopg.Connection, load: DailyLoad, names: dict, batch_id: int) -> int:
+    """Recompute the queued days, or groups, into ``fresh`` and write the rows that differ (see
+    above); returns the rows inserted. Their days, and the days rows left, go to ``moved``."""
+    m = load.merge
+    if m.feeds or m.changed_since:
+        raise ValueError(f"{load.table} merges by {'group' if m.regroup else 'day'}: it cannot feed another asset")
     key = [c for (c,) in conn.execute(_PRIMARY_KEY, (f"public.{load.table}",))]
     if not key:
-        raise ValueError(f"{load.table} merges by day and needs a primary key to match its rows")
+        raise ValueError(f"{load.table} merges recomputed rows and needs a primary key to match them")
     ident = sql.Identifier
+    params = _queued_days(conn) if m.regroup is None else _ALL_DAYS
+    if m.regroup is None:
+        fresh = sql.SQL(_FRESH_DAYS).format(select=sql.SQL(load.select), **names)
+        recomputed = sql.SQL("t.{} IN (SELECT k FROM merging)").format(ident(load.date_key))
+    else:
+        for statement in m.regroup.prepare:
+            conn.execute(statement)
+        fresh = sql.SQL("SELECT * FROM ({}) s ({})").format(sql.SQL(m.regroup.select), names["cols"])
+        recomputed = sql.SQL("({}) IN (SELECT {} FROM groups)").format(
+            aliased("t", key), sql.SQL(", ").join(map(ident, key)))
     names = names | {
         "same_key": sql.SQL(" AND ").join(sql.SQL("f.{0} = t.{0}").format(ident(c)) for c in key),
         "f_cols": aliased("f", load.columns),
         "t_cols": aliased("t", load.columns),
+        "t_key": aliased("t", key),
+        "recomputed": recomputed,
     }
-    conn.execute(sql.SQL(_FRESH).format(select=sql.SQL(load.select), **names), _queued_days(conn))
+    conn.execute(sql.SQL(_FRESH).format(fresh=fresh), params)
     conn.execute("ANALYZE fresh")
-    conn.execute(sql.SQL(_DAY_DELETE).format(**names))
-    return conn.execute(sql.SQL(_DAY_INSERT).format(**names), {"batch": batch_id}).rowcount
+    conn.execute(sql.SQL(_RECOMPUTED_DELETE).format(**names))
+    return conn.execute(sql.SQL(_RECOMPUTED_INSERT).format(**names), {"batch": batch_id}).rowcount
 
 
 def _queued_days(conn: psycopg.Connection) -> dict:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from psycopg import sql
 
 from smart_warehouse_assets.quality.contract import APPLICATION_STATUSES
-from smart_warehouse_assets.facts.keys import DATE_KEY, version_join
+from smart_warehouse_assets.facts.keys import DATE_KEY, application_group, version_join
 from smart_warehouse_assets.facts.load import DailyLoad, daily_asset
 from smart_warehouse_assets.merge import Merge
 from smart_warehouse_assets.quality.reconcile import reconciliation_check
@@ -52,13 +52,14 @@ FACT_SERVICE_APPLICATIONS = DailyLoad(
     table="fact_service_applications",
     date_key="submitted_date_key",
     natural_key="application_id",
-    # A change-driven run merges the changed applications, and queues their days, old and new,
-    # for the aggregates: the submission day, and the decision day of a decided application (a
-    # decision corrected to another day recomputes the day it left as well).
+    # A change-driven run merges the changed applications, and queues what they were and are
+    # for the aggregates: the submission-day group (a corrected submission recomputes the group
+    # it left as well), and the decision day of a decided application (a decision corrected to
+    # another day recomputes the day it left as well).
     # The training set's applicant history counts submissions and decisions before each
     # prediction: the applicant's predictions are rewritten from the earliest of those instants
     # that changed.
-    merge=Merge("application_id", "uuid", feeds=(("agg_daily_applications", "t.submitted_date_key"),
+    merge=Merge("application_id", "uuid", feeds=(("agg_daily_applications", application_group("t")),
                                                  ("agg_daily_decisions", "nullif(t.decided_date_key, -1)")),
                 changed_since=("training/eligibility_scoring", _APPLICANT, (
                     ("t.submitted_at", "concat_ws('|', t.citizen_key, t.submitted_at)"),

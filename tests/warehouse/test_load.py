@@ -403,11 +403,15 @@ def test_the_aggregates_planner_settings_hold_in_its_load_its_merge_and_its_chec
     seen = "concat_ws(',', " + ", ".join(f"current_setting('{name}')" for name, _ in settings) + ")"
     wanted = ",".join(value for _, value in settings)
     assert scalar(wh, f"SELECT {seen}") != wanted, "the server's own settings would prove nothing"
-    # The aggregate's columns, the settings its statement ran with in district.
-    probe = replace(AGG_DAILY_APPLICATIONS, select=f"""
+    # The aggregate's columns, the settings its statement ran with in district; the merge
+    # recomputes its groups with a select of its own (a whole day queued: every group of the day).
+    select = f"""
         SELECT 20260901, 1::bigint, 1::bigint, 'probe', {seen}, 1, 1, 0, 0, 0, NULL::numeric, NULL::numeric,
                NULL::numeric, NULL::numeric, NULL::numeric, NULL::numeric, NULL::numeric, 0
-        WHERE 20260901 BETWEEN %(first_key)s AND %(last_key)s""")
+        WHERE 20260901 BETWEEN %(first_key)s AND %(last_key)s"""
+    merge = AGG_DAILY_APPLICATIONS.merge
+    probe = replace(AGG_DAILY_APPLICATIONS, select=select,
+                    merge=replace(merge, regroup=replace(merge.regroup, select=select)))
     resource = PostgresResource(url=wh)
     day = DayRange(date(2026, 9, 1), date(2026, 9, 1))
     replace_days(probe, resource, Batch(batch_id=1, asset_key=probe.table, days=day), day)
