@@ -432,3 +432,21 @@ def test_the_aggregates_planner_settings_hold_in_its_load_its_merge_and_its_chec
                         lambda scope, query, params, settings=(): given.append(settings) or [])
     next(c for c in daily_applications.CHECKS if c.name == "matches_fact_group_by").evaluate(scope)
     assert given == [settings]
+
+
+def test_the_pipelines_sessions_run_without_jit_and_keep_the_urls_own_options(database_urls):
+    """JIT compiling costs more than it saves on the pipeline's short statements; a URL's own
+    options still reach the server, and a resource may ask for JIT back."""
+    from smart_warehouse_assets.resources import PostgresResource
+
+    wh = database_urls["warehouse"]
+    assert scalar(wh, "SHOW jit") == "on", "the server's own setting would prove nothing"
+    with PostgresResource(url=wh).connect() as conn:
+        assert conn.execute("SHOW jit").fetchone()[0] == "off"
+    separator = "&" if "?" in wh else "?"
+    with PostgresResource(url=f"{wh}{separator}options=-c%20statement_timeout%3D4321").connect() as conn:
+        assert conn.execute("SELECT current_setting('jit'), current_setting('statement_timeout')").fetchone() == (
+            "off", "4321ms")
+    with PostgresResource(url=wh, jit=True).connect() as conn:
+        assert conn.execute("SHOW jit").fetchone()[0] == "on"
+    assert scalar(wh, "SHOW jit") == "on"  # the server's setting is left alone
