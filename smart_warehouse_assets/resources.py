@@ -7,6 +7,7 @@ connection straight into the target: no Python object per row, constant memory.
 from __future__ import annotations
 
 import inspect
+import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 
@@ -60,10 +61,11 @@ class PostgresResource(dg.ConfigurableResource):
             ) from None
 
     def _options(self) -> dict[str, str]:
-        """libpq ``options`` for the session: the URL's own, and JIT off unless asked for."""
+        """libpq ``options`` for the session: the URL's own (else PGOPTIONS's, which an explicit
+        value would silence), and JIT off unless asked for."""
         if self.jit:
             return {}
-        given = conninfo_to_dict(self.url).get("options") or ""
+        given = conninfo_to_dict(self.url).get("options") or os.environ.get("PGOPTIONS", "")
         return {"options": f"{given} -c jit=off".strip()}
 
     @contextmanager

@@ -434,9 +434,9 @@ def test_the_aggregates_planner_settings_hold_in_its_load_its_merge_and_its_chec
     assert given == [settings]
 
 
-def test_the_pipelines_sessions_run_without_jit_and_keep_the_urls_own_options(database_urls):
+def test_the_pipelines_sessions_run_without_jit_and_keep_the_urls_own_options(database_urls, monkeypatch):
     """JIT compiling costs more than it saves on the pipeline's short statements; a URL's own
-    options still reach the server, and a resource may ask for JIT back."""
+    options, or else PGOPTIONS's, still reach the server, and a resource may ask for JIT back."""
     from smart_warehouse_assets.resources import PostgresResource
 
     wh = database_urls["warehouse"]
@@ -447,6 +447,11 @@ def test_the_pipelines_sessions_run_without_jit_and_keep_the_urls_own_options(da
     with PostgresResource(url=f"{wh}{separator}options=-c%20statement_timeout%3D4321").connect() as conn:
         assert conn.execute("SELECT current_setting('jit'), current_setting('statement_timeout')").fetchone() == (
             "off", "4321ms")
+    monkeypatch.setenv("PGOPTIONS", "-c statement_timeout=1234")
+    with PostgresResource(url=wh).connect() as conn:
+        assert conn.execute("SELECT current_setting('jit'), current_setting('statement_timeout')").fetchone() == (
+            "off", "1234ms")
+    monkeypatch.delenv("PGOPTIONS")
     with PostgresResource(url=wh, jit=True).connect() as conn:
         assert conn.execute("SHOW jit").fetchone()[0] == "on"
     assert scalar(wh, "SHOW jit") == "on"  # the server's setting is left alone
