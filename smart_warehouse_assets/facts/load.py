@@ -218,13 +218,14 @@ def _merge_recomputed(conn: psycopg.Connection, load: DailyLoad, names: dict, ba
     if not key:
         raise ValueError(f"{load.table} merges recomputed rows and needs a primary key to match them")
     ident = sql.Identifier
-    params = _queued_days(conn) if m.regroup is None else _ALL_DAYS
     if m.regroup is None:
+        params = _queued_days(conn)
         fresh = sql.SQL(_FRESH_DAYS).format(select=sql.SQL(load.select), **names)
         recomputed = sql.SQL("t.{} IN (SELECT k FROM merging)").format(ident(load.date_key))
     else:
         for statement in m.regroup.prepare:
             conn.execute(statement)
+        params = _ALL_DAYS
         fresh = sql.SQL("SELECT * FROM ({}) s ({})").format(sql.SQL(m.regroup.select), names["cols"])
         recomputed = sql.SQL("({}) IN (SELECT {} FROM groups)").format(
             aliased("t", key), sql.SQL(", ").join(map(ident, key)))
@@ -255,9 +256,8 @@ def count_rows(load: DailyLoad, warehouse: PostgresResource, batch: Batch, run_d
     """Rows in the whole table; each day of the run's range gets its own counts on ``batch``."""
     table = sql.SQL("public.{}").format(sql.Identifier(load.table))
     with warehouse.connect() as conn:
-        count_days(conn, table, load.date_key, run_days, batch.batch_id, batch.per_day, date_key=True,
-                   written=batch.judged)
-        return conn.execute(sql.SQL("SELECT count(*) FROM {}").format(table)).fetchone()[0]
+        return count_days(conn, table, load.date_key, run_days, batch.batch_id, batch.per_day, date_key=True,
+                          written=batch.judged)
 
 
 def daily_asset(
