@@ -51,29 +51,37 @@ _DAY_TOTALS = "SELECT {day}, count(*) FROM {table} WHERE {column} BETWEEN %(firs
 _DAY_WRITTEN = """
 SELECT {day}, count(*) FROM {table} WHERE etl_batch_id = %(batch)s AND {column} = ANY(%(only)s) GROUP BY 1
 """
+# The table's other rows, so that its total needs no second pass over the range (through the
+# day's index: few rows lie outside the range of a load of every day).
+_OUTSIDE = "SELECT count(*) FROM {table} WHERE {column} < %(first)s OR {column} > %(last)s OR {column} IS NULL"
 
 
 def count_days(conn: psycopg.Connection, table: sql.Composable, column: str, run_days: DayRange,
                batch_id: int, per_day: dict[date, DayFigures], *, date_key: bool,
-               written: DayRange | None = None) -> None:
+               written: DayRange | None = None) -> int:
     """Fill in, per day of the run's range, the rows ``table`` holds and the rows the batch
-    wrote (on the days of ``written`` only, when a merge names them). ``column`` holds the
-    day as a date, or as a YYYYMMDD integer when ``date_key``."""
+    wrote (on the days of ``written`` only, when a merge names them); returns the rows the
+    whole table holds. ``column`` holds the day as a date, or as a YYYYMMDD integer when
+    ``date_key``."""
     ident = sql.Identifier(column)
     day = sql.SQL("to_date({}::text, 'YYYYMMDD')").format(ident) if date_key else ident
     first, last = (run_days.first_key, run_days.last_key) if date_key else (run_days.first, run_days.last)
     params = {"batch": batch_id, "first": first, "last": last}
     names = {"day": day, "table": table, "column": ident}
+    rows = conn.execute(sql.SQL(_OUTSIDE).format(**names), params).fetchone()[0]
     if written is None or not written.selective:
         for d, total, loaded in conn.execute(sql.SQL(_DAY_COUNTS).format(**names), params):
             figures = per_day.setdefault(d, DayFigures())
             figures.in_partition, figures.loaded = total, loaded
-        return
+            rows += total
+        return rows
     for d, total in conn.execute(sql.SQL(_DAY_TOTALS).format(**names), params):
         per_day.setdefault(d, DayFigures()).in_partition = total
+        rows += total
     params["only"] = written.day_keys() if date_key else written.days()
     for d, loaded in conn.execute(sql.SQL(_DAY_WRITTEN).format(**names), params):
         per_day.setdefault(d, DayFigures()).loaded = loaded
+    return rows
 
 
 def _verdicts_by_day(verdicts: Sequence[tuple[Check, list[Observation]]]) -> dict[date | None, list[str]]:

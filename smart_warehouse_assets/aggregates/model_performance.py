@@ -317,9 +317,8 @@ def _load(context: dg.AssetExecutionContext, days: DayRange | None, *, warehouse
     run_days = day_range(context)
     with warehouse.connect() as conn:
         table = sql.SQL("public.{}").format(sql.Identifier(TABLE))
-        count_days(conn, table, "date_key", run_days, batch.batch_id, batch.per_day, date_key=True,
-                   written=batch.judged)
-        total = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(table)).fetchone()[0]
+        total = count_days(conn, table, "date_key", run_days, batch.batch_id, batch.per_day, date_key=True,
+                           written=batch.judged)
     what = f"{compress(recomputed) or 'no day'} (queued)" if merging else days.label
     context.log.info(f"{TABLE} {what}: {figures.height} model-days from {batch.rows_extracted} predictions; "
                      f"{written} rows written to smart_aiml.model_monitoring")

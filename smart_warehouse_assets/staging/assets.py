@@ -40,10 +40,11 @@ def _build(entry: PortalTable) -> dg.AssetsDefinition:
                         context.asset_key.to_user_string())
         table = sql.SQL("staging.{}").format(sql.Identifier(spec.staging_table))
         with warehouse.connect() as conn:
-            total = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(table)).fetchone()[0]
             if days:
-                count_days(conn, table, "partition_date", day_range(context), batch.batch_id, batch.per_day,
-                           date_key=False, written=batch.judged)
+                total = count_days(conn, table, "partition_date", day_range(context), batch.batch_id,
+                                   batch.per_day, date_key=False, written=batch.judged)
+            else:
+                total = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(table)).fetchone()[0]
         context.log.info(
             f"{entry.table} {days.label if days else '(full)'}: extracted {batch.rows_extracted}, "
             f"staged {batch.rows_loaded}, quarantined {batch.rows_rejected}"

@@ -196,9 +196,11 @@ def test_a_change_driven_run_merges_only_the_changed_rows_and_equals_a_rebuild(s
         assert kept and all(m["rows_loaded"] == 0 for m in kept)
         counted = dict(rows(wh, "SELECT to_date(submitted_date_key::text, 'YYYYMMDD'), count(*) "
                                 "FROM fact_service_applications GROUP BY 1"))
+        total = scalar(wh, "SELECT count(*) FROM fact_service_applications")
         for (asset, key), meta in events.items():  # every day's count is true, touched or not
             if asset == "fact_service_applications":
                 assert meta["dagster/partition_row_count"] == counted.get(date.fromisoformat(key), 0), key
+                assert meta["dagster/row_count"] == total, key
         # The checks judged the touched days, not the span between them.
         judged = {k for (k,) in rows(wh, "SELECT DISTINCT partition_key FROM etl_data_quality WHERE run_id = %s "
                                          "AND asset_key = 'fact_service_applications' AND check_name = "

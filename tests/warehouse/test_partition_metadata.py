@@ -82,6 +82,24 @@ def test_every_day_shows_its_own_row_count(range_run):
             assert list(meta).index("rows_loaded") < list(meta).index("run_rows_loaded")
         assert len(set(shown.values())) > 1, f"{asset}: every day shows the same count {shown}"
         assert sum(shown.values()) == events[(asset, TEST_START.isoformat())]["run_rows_loaded"], asset
+        # The whole table's rows, inside the range and out of it, beside each day's own.
+        assert meta["dagster/row_count"] == _total(urls["warehouse"], asset), asset
+
+
+def _total(url: str, asset: str) -> int:
+    return rows(url, f"SELECT count(*) FROM {DAY_COLUMNS[asset][0]}")[0][0]  # noqa: S608 (names above)
+
+
+def test_a_one_day_run_counts_the_whole_table_beside_its_day(make_database_set, loaded_template):
+    template, _ = loaded_template
+    urls = make_database_set(template=template)
+    assets = ["staging/service_applications", "fact_service_applications", "agg_daily_applications"]
+    result, events, _ = _run(urls, LAST_DAY, LAST_DAY, [dg.AssetKey.from_user_string(a) for a in assets])
+    assert result.success
+    for asset in assets:
+        meta = events[(asset, LAST_DAY.isoformat())]
+        assert meta["dagster/partition_row_count"] == _per_day(urls["warehouse"], asset)[LAST_DAY], asset
+        assert meta["dagster/row_count"] == _total(urls["warehouse"], asset) > meta["dagster/partition_row_count"]
 
 
 def test_every_day_shows_its_own_extracted_and_quarantined_rows(range_run):
@@ -115,6 +133,7 @@ def test_a_change_driven_run_says_which_days_it_did_not_reload(range_run, make_d
         assert meta["rows_loaded"] == (counted.get(day, 0) if day == changed else 0), day
         assert ("etl_batch_id" in meta) is (day == changed)
         assert meta["run_reloaded_days"] == changed.isoformat()
+        assert meta["dagster/row_count"] == _total(urls["warehouse"], "fact_application_processing")
 
 
 def test_a_failed_check_is_named_on_its_own_day(make_database_set, loaded_template):
