@@ -68,8 +68,8 @@ _SELECT = """
 # A change-driven run is fed groups, not days: decisions land on applications of every age,
 # so nearly every submission day changes each night, but only a few of its groups (scale 10:
 # 14,907 of 210,261 rows). The facts queue "<submitted_date_key>|<scheme_key>|<department_key>|
-# <citizen_key>" of each application row they remove or write (facts/service_applications.py,
-# GROUP_OF_APPLICATION); the applicant's version names the state and district, and a version's
+# <citizen_key>" of each application row they remove or write (facts/keys.py,
+# application_group); the applicant's version names the state and district, and a version's
 # attributes never change (dimensions/scd2.py). A bare YYYYMMDD (a whole day, as queued before
 # groups were) recomputes every group the day has or will have.
 _GROUPS = """
@@ -106,8 +106,9 @@ AGG_DAILY_APPLICATIONS = DailyLoad(
     table="agg_daily_applications",
     date_key="date_key",
     # A change-driven run recomputes the groups the facts queued (see _GROUPS).
-    merge=Merge("date_key", "text", regroup=Regroup(prepare=(_GROUPS, "ANALYZE groups", _GROUP_FACTS, "ANALYZE group_facts"),
-                                                     select=_SELECT.format(facts="group_facts"))),
+    merge=Merge("date_key", "text", regroup=Regroup(
+        prepare=(_GROUPS, "ANALYZE groups", _GROUP_FACTS, "ANALYZE group_facts"),
+        select=_SELECT.format(facts="group_facts"))),
     source_days="SELECT to_date(submitted_date_key::text, 'YYYYMMDD'), count(*) FROM public.fact_service_applications "
                 "WHERE submitted_date_key BETWEEN %(first_key)s AND %(last_key)s GROUP BY 1",
     select=_SELECT.format(facts="public.fact_service_applications"),
