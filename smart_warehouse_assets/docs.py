@@ -63,7 +63,7 @@ def owning_assets() -> dict[str, AssetInfo]:
 
 def column_lineage() -> dict[str, dict[str, list[tuple[str, str]]]]:
     """Per fact and aggregate table: column -> the (asset, column) pairs it is computed from,
-    the same lineage each materialization records as ``dagster/column_lineage``."""
+    the same lineage each run's latest materialization records as ``dagster/column_lineage``."""
     from smart_warehouse_assets.aggregates.daily_applications import AGG_DAILY_APPLICATIONS
     from smart_warehouse_assets.facts.application_processing import FACT_APPLICATION_PROCESSING
     from smart_warehouse_assets.facts.eligibility_scoring import FACT_ELIGIBILITY_SCORING

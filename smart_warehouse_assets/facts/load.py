@@ -278,7 +278,7 @@ def daily_asset(
         total = count_rows(load, warehouse, batch, day_range(context))
         context.log.info(f"{load.table} {days.label}: {batch.rows_loaded} rows from {batch.rows_extracted} inputs")
         # The batch's counts go on each day's own event (partition_metadata), not on the range.
-        return LoadResult(batch, {"dagster/row_count": total, "dagster/column_lineage": load.column_lineage()})
+        return LoadResult(batch, {"dagster/row_count": total}, latest={"dagster/column_lineage": load.column_lineage()})
 
     return warehouse_asset(
         key=dg.AssetKey(load.table),

@@ -86,6 +86,20 @@ def test_every_day_shows_its_own_row_count(range_run):
         assert meta["dagster/row_count"] == _total(urls["warehouse"], asset), asset
 
 
+def test_the_runs_last_day_carries_the_column_lineage_once(range_run):
+    """The asset's latest materialization (the range's last day) carries its column lineage;
+    the other days' events do not repeat it."""
+    from smart_warehouse_assets.docs import column_lineage
+
+    _, events = range_run
+    declared = column_lineage()
+    for asset in ("fact_service_applications", "fact_application_processing", "agg_daily_applications"):
+        lineage = events[(asset, LAST_DAY.isoformat())]["dagster/column_lineage"]
+        assert set(lineage.deps_by_column) == set(declared[f"public.{asset}"]), asset
+        carried = [day for (a, day), meta in events.items() if a == asset and "dagster/column_lineage" in meta]
+        assert carried == [LAST_DAY.isoformat()], asset
+
+
 def _total(url: str, asset: str) -> int:
     return rows(url, f"SELECT count(*) FROM {DAY_COLUMNS[asset][0]}")[0][0]  # noqa: S608 (names above)
 
