@@ -148,14 +148,15 @@ def warehouse_asset(
             )
             verdicts = judge(context, checks, scope, key, loaded.batch.batch_id if loaded else None)
             if loaded is not None:
-                metadata = loaded.metadata | loaded.latest
+                metadata = loaded.metadata
                 if days is not None and in_run(context):  # a direct call records no event to carry it
                     run_days = day_range(context)
                     attach(context, key, run_days, days, loaded.batch, verdicts)
                     if loaded.latest:
                         context.add_asset_metadata(loaded.latest, asset_key=key,
                                                    partition_key=run_days.last.isoformat())
-                        metadata = loaded.metadata
+                else:
+                    metadata = metadata | loaded.latest
                 yield dg.MaterializeResult(asset_key=key, metadata=metadata)
             yield from check_results(context, key, scope, verdicts)
         except Exception as exc:
