@@ -189,7 +189,6 @@ EXCEPT
 SELECT v.{key} FROM lookup_changed v JOIN staging.{target} s ON s.{key_column} = v.{key}
 GROUP BY v.{key} HAVING bool_and(({staged}) IS NOT DISTINCT FROM ({looked_up}))
 """
-_LAND_CHANGED = "SELECT x.* FROM ({extraction}) x WHERE x.{pk} IN (SELECT id FROM changed_keys)"
 # Another column of the staged rows whose keys changed (queue_by).
 _STAGED_OF_KEYS = "SELECT s.{column} FROM staging.{target} s JOIN changed_keys k ON s.{pk} = k.id"
 _DELETE_STAGED_KEYS = """
@@ -261,9 +260,8 @@ def _land_changes(entry: PortalTable, sources: dict[str, PostgresResource], wh: 
                                                       scope=entry.condition("scope", "t")))
         src.execute("ANALYZE changed_keys")
         copy_between(src, sql.SQL("SELECT id FROM changed_keys"), wh, sql.Identifier("changed_keys"), ["id"])
-        landed = copy_between(src, sql.SQL(_LAND_CHANGED).format(extraction=entry.extraction(), pk=pk),
-                              wh, sql.Identifier("land"), _column_names(spec.landing_ddl),
-                              {"start": "-infinity", "end": "infinity"})
+        landed = copy_between(src, entry.extraction(changed=True), wh, sql.Identifier("land"),
+                              _column_names(spec.landing_ddl))
     wh.execute("ANALYZE changed_keys")
     return landed
 

@@ -60,7 +60,7 @@ def test_each_entry_feeds_its_assets(graph, entry):
         assert entry.key in _upstream(graph, dg.AssetKey.from_user_string(asset)), asset
         assert graph.get(dg.AssetKey.from_user_string(asset)).is_partitioned == entry.partitioned, asset
     assert [c.name for c in suite.STAGING[entry.staging.staging_table]] == ["quarantine_rate"]
-    assert entry.staging.select.count("{feeds}") == 1, "the extraction must take the entry's rows"
+    assert "WHERE {feeds} AND {rows}" in entry.staging.select, "the extraction must take the entry's rows"
     # Every other portal table the extraction reads is declared, so lineage shows it.
     read = {f"{entry.portal}.{t}" for t in re.findall(r"public\.(\w+)", entry.staging.select)}
     read |= {f"{lk.source_key}.{lk.source_table}" for lk in entry.staging.lookups}
@@ -115,6 +115,9 @@ def test_each_entry_reads_real_columns_and_its_sql_runs(database_urls):
             conn.execute(entry.floor()).fetchall()
             if entry.staging:
                 conn.execute(entry.extraction(), always if entry.partitioned else None).fetchall()
+                with conn.transaction():
+                    conn.execute("CREATE TEMP TABLE changed_keys (id uuid) ON COMMIT DROP")
+                    conn.execute(entry.extraction(changed=True)).fetchall()
 
 
 def test_each_entry_reads_its_table_key(database_urls):
@@ -127,3 +130,62 @@ def test_each_entry_reads_its_table_key(database_urls):
                 "AND a.attnum = ANY(i.indkey) WHERE i.indrelid = ('public.' || %s)::regclass AND i.indisprimary",
                 (entry.table,))}
             assert key and key <= set(entry.columns), f"{entry.name}: key {key} not among {entry.columns}"
+
+
+# The previous action by its definition: the latest live action of the application strictly
+# before this one in (action_at, step_number) order, on any day.
+_PREVIOUS_BY_DEFINITION = """
+SELECT t.action_id, (SELECT max(p.action_at) FROM processing_actions p
+                     WHERE p.application_id = t.application_id AND p.status <> 'deleted'
+                       AND (p.action_at, p.step_number) < (t.action_at, t.step_number))
+FROM processing_actions t WHERE t.status <> 'deleted' AND ({rows})
+"""
+
+
+def test_previous_action_of_the_extraction_is_the_one_defined(database_urls):
+    """The extraction's window over each application's actions gives every extracted action
+    the previous action of the definition: deleted actions skipped, a step at the same instant
+    ordered by its number, a tie (same instant, same step) never its own previous, earlier days
+    and later actions of the application weighed right, in a run's days and for changed keys."""
+    entry = BY_NAME["smart_dept.processing_actions"]
+    day = datetime(2026, 3, 10, tzinfo=timezone.utc)
+    h = [day.replace(hour=n) for n in range(24)]
+    before = datetime(2026, 3, 2, tzinfo=timezone.utc)
+    a, b, c = ("00000000-0000-0000-0000-00000000000a", "00000000-0000-0000-0000-00000000000b",
+               "00000000-0000-0000-0000-00000000000c")
+    actions = [  # application, action_at, step, status
+        (a, before, 1, "active"),          # an earlier day: the first in-range action's previous
+        (a, h[3], 2, "active"),
+        (a, h[4], 3, "active"),            # two at the same instant and step: neither is the
+        (a, h[4], 3, "active"),            # other's previous (both: h[3])
+        (a, h[5], 4, "deleted"),           # deleted: never a previous, not extracted
+        (a, h[6], 5, "active"),            # previous h[6]: the step below at the same instant
+        (a, h[6], 4, "active"),            # previous h[4], past the deleted one
+        (a, h[23].replace(day=11), 6, "active"),  # after the range: not extracted
+        (b, h[1], 1, "deleted"),
+        (b, h[2], 2, "active"),            # only a deleted action before it: none
+        (c, before, 1, "active"),          # an application with no action in the range
+    ]
+    with psycopg.connect(database_urls["dept"], autocommit=True) as conn:
+        dept = conn.execute("INSERT INTO departments (department_code, department_name, department_type) "
+                            "VALUES ('T1', 'Test', 'department') RETURNING department_id").fetchone()[0]
+        ids = [conn.execute("INSERT INTO processing_actions (application_id, department_id, action_type, action_at, "
+                            "step_number, status) VALUES (%s, %s, 'forwarded', %s, %s, %s) RETURNING action_id",
+                            (app, dept, at, step, status)).fetchone()[0] for app, at, step, status in actions]
+        in_range = "t.action_at >= %(start)s AND t.action_at < %(end)s"
+        span = {"start": day, "end": day.replace(day=11)}
+        expected = dict(conn.execute(_PREVIOUS_BY_DEFINITION.format(rows=in_range), span).fetchall())
+        got = {r[0]: r[6] for r in conn.execute(entry.extraction(), span).fetchall()}
+        assert got == expected and len(got) == 6
+        assert got[ids[1]] == before and got[ids[2]] == got[ids[3]] == h[3] and got[ids[6]] == h[4]
+        assert got[ids[5]] == h[6] and got[ids[9]] is None
+
+        with conn.transaction():
+            conn.execute("CREATE TEMP TABLE changed_keys (id uuid PRIMARY KEY) ON COMMIT DROP")
+            changed = [ids[2], ids[4], ids[7], ids[10]]  # the deleted one is not landed
+            conn.execute("INSERT INTO changed_keys SELECT unnest(%s::uuid[])", (changed,))
+            expected = dict(conn.execute(_PREVIOUS_BY_DEFINITION.format(
+                rows="t.action_id IN (SELECT id FROM changed_keys)")).fetchall())
+            got = {r[0]: r[6] for r in conn.execute(entry.extraction(changed=True)).fetchall()}
+        assert got == expected and set(got) == {ids[2], ids[7], ids[10]}
+        assert got[ids[7]] == h[6] and got[ids[10]] is None
