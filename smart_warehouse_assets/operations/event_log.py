@@ -29,7 +29,6 @@ from dagster._core.storage.asset_check_execution_record import AssetCheckExecuti
 from dagster._core.storage.event_log import SqliteEventLogStorage
 from dagster._core.storage.event_log.schema import AssetCheckExecutionsTable, SqlEventLogStorageTable
 from dagster._core.storage.sql import create_engine
-from dagster._core.storage.sqlalchemy_compat import db_result
 from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
 from dagster._serdes import serialize_value
 
@@ -109,10 +108,11 @@ class BatchedSqliteEventLogStorage(SqliteEventLogStorage):
         # Mirror them into the index database (cross-run asset queries) with their tags, and
         # update each asset's own row, in one transaction.
         with self.index_transaction() as conn:
-            ids = []
-            for row in rows:
-                with db_result(conn, SqlEventLogStorageTable.insert().values(**row)) as result:
-                    ids.append(result.inserted_primary_key[0])
+            # One executemany that returns the new ids in the rows' order (SQLite's RETURNING,
+            # SQLAlchemy's insertmanyvalues), not a statement built and run per event.
+            insert = SqlEventLogStorageTable.insert().returning(SqlEventLogStorageTable.c.id,
+                                                                sort_by_parameter_order=True)
+            ids = [row_id for (row_id,) in conn.execute(insert, rows)]
             self._store_asset_event_tags(conn, events, ids)
             # An asset's row holds the latest event's run and time, and the latest
             # materialization: the last event of each kind per asset, applied in the order
