@@ -449,14 +449,17 @@ PROCESSING_ACTIONS = PortalTable(
         # The previous (live) action may lie on any earlier day, so it is found in the portal,
         # among all the actions of the applications extracted: a window over each application's
         # actions in order, the latest live one of the steps strictly before (a correlated
-        # look-up per action took 9.9 s of 2.15 M rows at scale 10; the window 5 s).
+        # look-up per action took 9.9 s of 2.15 M rows at scale 10; the window 5 s). Its
+        # columns are named: the portal grants the warehouse's role these, not the remarks.
         # The chain step is the assignment's workflow's step of the action's number (unique
         # per workflow, so the joins never multiply an action).
         select="""
             SELECT t.action_id, t.application_id, t.department_id, t.action_type, t.action_at,
                    t.step_number, t.previous_action_at, t.updated_at, t.assignment_id, s.priority,
                    u.designation_id, ch.action_required, ch.sla_hours, ch.is_final
-            FROM (SELECT a.*, max(a.action_at) FILTER (WHERE {live_a}) OVER (
+            FROM (SELECT a.action_id, a.application_id, a.assignment_id, a.department_id, a.officer_id,
+                         a.action_type, a.action_at, a.step_number, a.status, a.updated_at,
+                         max(a.action_at) FILTER (WHERE {live_a}) OVER (
                              PARTITION BY a.application_id ORDER BY a.action_at, a.step_number
                              GROUPS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS previous_action_at
                   FROM public.processing_actions a
