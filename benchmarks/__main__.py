@@ -82,6 +82,9 @@ def print_table(rows: list[dict]) -> None:
             print(f"  scale {r['scale']}: Dagster overhead (persistent instance) {r['dagster_overhead_seconds']}s")
         if r["stage"] in ("increment", "cdc"):
             print(f"  scale {r['scale']} {r['stage']}: {r['detail']}")
+        if r["stage"] == "increment":
+            print(f"  scale {r['scale']} increment: peak {r['peak_rss_mb']:.0f} MB (the nightly runs); the "
+                  f"portals' simulated days peaked at {r['simulate_peak_rss_mb']:.0f} MB in their own processes")
 
 
 def main(argv: list[str] | None = None) -> None:

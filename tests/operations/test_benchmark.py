@@ -53,6 +53,8 @@ def test_benchmark_measures_every_stage_and_cleans_up(tmp_path):
     assert 0 < increment["rows"] < moved
     assert "processing_actions" in increment["detail"]
     assert increment["per_asset_seconds"]["fact_service_applications"] >= 0  # the median night, per asset
+    # The nightly runs' own peak, apart from the simulator's child processes.
+    assert 0 < increment["peak_rss_mb"] and 0 < increment["simulate_peak_rss_mb"]
 
     # Change capture: every change written reached the warehouse, each with its latency.
     cdc = stages["cdc"]
