@@ -15,7 +15,6 @@ materializations itself.
 
 from __future__ import annotations
 
-import os
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -59,7 +58,6 @@ class BatchedSqliteEventLogStorage(SqliteEventLogStorage):
     def __init__(self, base_dir: str, inst_data=None):
         # Set before the parent's set-up, which may already reindex through _connect.
         self._engines: OrderedDict = OrderedDict()
-        self._engines_pid = os.getpid()
         super().__init__(base_dir, inst_data=inst_data)
 
     @classmethod
@@ -70,17 +68,13 @@ class BatchedSqliteEventLogStorage(SqliteEventLogStorage):
     def _connect(self, shard: str) -> Iterator:
         """As Dagster's, a transaction on the shard's file, but through an engine kept for
         the next event rather than one built and disposed of per event, which keeps one
-        SQLite connection open between uses (a 363-day load opened and closed 1,246)."""
+        SQLite connection open between uses (a 363-day load opened and closed 1,246); a use
+        while it is taken (a nested one) opens its own, as Dagster's engine would."""
         with self._db_lock:
-            if self._engines_pid != os.getpid():  # a forked child opens its own connections
-                for engine in self._engines.values():
-                    engine.dispose(close=False)
-                self._engines.clear()
-                self._engines_pid = os.getpid()
             engines = self._engines
             engine = engines.get(shard)
             if engine is None:
-                # Used under _db_lock only: one thread at a time, though not always the same.
+                # Used under _db_lock only, one thread at a time, though not always the same.
                 engine = create_engine(self.conn_string_for_shard(shard), poolclass=QueuePool, pool_size=1,
                                        max_overflow=-1,
                                        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS,
