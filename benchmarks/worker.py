@@ -26,7 +26,8 @@ FLOOR_SOURCES = {entry.table: (entry.portal, entry.floor()) for entry in STAGED}
 
 
 def _peak_mb(who: tuple[int, ...] = (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)) -> float:
-    """This process's peak, or its largest child's (dagster_cli's load runs in a child)."""
+    """The largest peak among ``who``: by default this process's or its largest child's
+    (dagster_cli's load runs in a child)."""
     return max(resource.getrusage(w).ru_maxrss for w in who) / 1024
 
 
