@@ -54,6 +54,10 @@ class Batch:
     # checks and counts judge (None: the load replaced its range of days).
     merged_days: set[date] | None = None
     judged: DayRange | None = None
+    # A range run of an aggregate: the days outside its range whose queued keys it recomputed
+    # because its facts changed them (merge.py, range runs). Its checks judge the range only:
+    # such a day may also hold groups whose facts another run is yet to reload with that day.
+    followed: set[date] = field(default_factory=set)
 
     def succeed(self, conn: psycopg.Connection) -> None:
         """Mark the batch successful inside the caller's load transaction."""

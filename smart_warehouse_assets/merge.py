@@ -43,7 +43,21 @@ whose registry entry queues its changes and the assets that declare a :class:`Me
 When: an asset merges when its run carries a watermark window (``changes.WINDOW_TAG``)
 whose start is known for its source and the sources its look-ups read. A full reload
 (window from the beginning), a backfill or a manual run replace whole days as before.
-Replacing days leaves the queue alone: merging a key again later writes the same rows.
+Replacing a fact's days leaves its own queue alone: merging a key again later writes the
+same rows.
+
+Range runs follow the days they change outside their range. A fact's rows of some days
+change an aggregate's rows of other days (applications submitted in the range are decided
+after it; actions in the range breach the SLA of applications submitted before it), and a
+run over a range reloads the aggregate's days of that range only. So a range run of the
+fact queues, per ``Feed`` that declares its ``day``, the keys of the rows it removes and
+writes whose day lies outside the range and was covered by an earlier load of the
+aggregate (under the aggregate's lock: a concurrent load of it either commits first and is
+seen, or waits and reads the committed fact); the aggregate's range runs take the keys of
+its range (reloaded anyway) and of days loaded before, and recompute the latter as a merge
+does (listed as ``run_followed_days``; its checks judge its range, since such a day may hold
+other groups whose facts changed and wait for that day's own reload). Backfilling earlier
+days after later ones, or two overlapping backfills at once, end like one load of every day.
 
 The queue (``staging.pending_merge``) is taken inside the consumer's load transaction: a
 failure rolls the taking back, so the keys wait for the next run (or a re-execution,
@@ -78,15 +92,31 @@ KEY_TYPES = frozenset({"uuid", "integer", "bigint", "text"})
 
 
 @dataclass(frozen=True)
+class Feed:
+    """A key a fact queues for an asset built from it, on every row it writes or removes."""
+
+    asset: str  # the downstream asset
+    # SQL on a row of the fact (alias t), the key queued (nulls are not). A constant of the
+    # code: a column (``t.submitted_date_key``) or a look-up by the row's columns.
+    value: str
+    # When the key may name another day of the downstream than the row's own (a decision day,
+    # an action's application's submission day): SQL on the same row, that day as YYYYMMDD. A
+    # range run of the fact then queues the keys of such days outside its range that an earlier
+    # load of the downstream covered (facts/load.py, queue_crossing): nothing else reloads them.
+    day: str | None = None
+    # Assets whose tables ``value`` or ``day`` read: a range run locks them while it computes
+    # the keys, so it reads them as a concurrent load of them committed them.
+    reads: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Merge:
     """How a daily asset merges in a change-driven run (see the module)."""
 
     key: str  # the column rows are merged by: a fact's natural key, an aggregate's date key
     key_type: str  # its SQL type (one of KEY_TYPES)
-    # (downstream asset, SQL on a row of this table, alias t): its value on every row this
-    # asset writes or removes is queued for that asset to merge by (nulls are not). A constant
-    # of the code: a column (``t.submitted_date_key``) or a look-up by the row's columns.
-    feeds: tuple[tuple[str, str], ...] = ()
+    # What every row this asset writes or removes queues for the assets built from it.
+    feeds: tuple[Feed, ...] = ()
     # For a point-in-time consumer (downstream asset, subject, ((instant, compared), ...)), all
     # SQL on alias t: for each merged key, an instant whose compared value differs between the
     # row removed and the row written (every instant of a key only removed or only written) is
@@ -97,6 +127,9 @@ class Merge:
     changed_since: tuple[str, str, tuple[tuple[str, str], ...]] | None = None
     # An aggregate whose queued keys name its groups rather than its days (see Regroup).
     regroup: Regroup | None = None
+    # An aggregate's day (YYYYMMDD integer) of a queued key, SQL on the key as text ``{k}``:
+    # what a range run of it follows (facts/load.py, follow).
+    day_of_key: str = "{k}::integer"
 
     def __post_init__(self) -> None:
         if self.key_type not in KEY_TYPES:
@@ -157,7 +190,7 @@ SELECT DISTINCT %(asset)s, q.v::text, %(batch)s FROM ({values}) q (v) WHERE q.v 
 ON CONFLICT (asset_key, merge_key) DO UPDATE SET batch_id = EXCLUDED.batch_id, queued_at = EXCLUDED.queued_at
 """
 _TAKE = """
-WITH taken AS (DELETE FROM staging.pending_merge WHERE asset_key = %(asset)s RETURNING merge_key)
+WITH taken AS (DELETE FROM staging.pending_merge WHERE asset_key = %(asset)s AND ({where}) RETURNING merge_key)
 INSERT INTO merging SELECT DISTINCT merge_key::{type} FROM taken
 """
 
@@ -168,12 +201,15 @@ def queue(conn: psycopg.Connection, asset: str, values: sql.Composable, batch_id
     return conn.execute(query, {**(params or {}), "asset": asset, "batch": batch_id}).rowcount
 
 
-def take(conn: psycopg.Connection, asset: str, key_type: str) -> int:
-    """Move ``asset``'s queued keys into the temporary table ``merging (k)``, inside the
-    caller's transaction (committed with the merge, rolled back with it)."""
+def take(conn: psycopg.Connection, asset: str, key_type: str, where: sql.Composable = sql.SQL("true"),
+         params: dict | None = None) -> int:
+    """Move ``asset``'s queued keys (those ``where`` holds for, a condition on ``merge_key``)
+    into the temporary table ``merging (k)``, inside the caller's transaction (committed with
+    the merge, rolled back with it)."""
     if key_type not in KEY_TYPES:
         raise ValueError(f"merge key type {key_type!r} is not one of {sorted(KEY_TYPES)}")
     conn.execute(sql.SQL("CREATE TEMP TABLE merging (k {} PRIMARY KEY) ON COMMIT DROP").format(sql.SQL(key_type)))
-    taken = conn.execute(sql.SQL(_TAKE).format(type=sql.SQL(key_type)), {"asset": asset}).rowcount
+    query = sql.SQL(_TAKE).format(type=sql.SQL(key_type), where=where)
+    taken = conn.execute(query, {**(params or {}), "asset": asset}).rowcount
     conn.execute("ANALYZE merging")  # a temporary table has no statistics: the join plan needs them
     return taken

@@ -9,7 +9,9 @@ the asset did not reload (a change-driven run reloads only its changed span) say
 ``reloaded: false``, with what the day holds and no rows loaded. A row-level merge
 (merge.py) writes ``merged: true`` on each day a changed row entered or left, with the rows
 it wrote there (``rows_loaded``) and the rows that left it (``rows_left``); the run's
-``run_merged_days`` lists every day touched, also those outside the run's range.
+``run_merged_days`` lists every day touched, also those outside the run's range. A range
+run of an aggregate that recomputed days outside its range, which its facts changed
+(merge.py, range runs), lists them as ``run_followed_days``.
 """
 
 from __future__ import annotations
@@ -110,6 +112,8 @@ def attach(context: dg.AssetExecutionContext, key: dg.AssetKey, run_days: DayRan
     }
     if merged:
         run["run_merged_days"] = compress(batch.merged_days) or "none"
+    if batch.followed:
+        run["run_followed_days"] = compress(batch.followed)
     written = set(loaded.days())
     for day in run_days.days():
         f = batch.per_day.get(day, DayFigures())

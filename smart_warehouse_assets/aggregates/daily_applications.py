@@ -106,7 +106,7 @@ AGG_DAILY_APPLICATIONS = DailyLoad(
     table="agg_daily_applications",
     date_key="date_key",
     # A change-driven run recomputes the groups the facts queued (see _GROUPS).
-    merge=Merge("date_key", "text", regroup=Regroup(
+    merge=Merge("date_key", "text", day_of_key="split_part({k}, '|', 1)::integer", regroup=Regroup(
         prepare=(_GROUPS, "ANALYZE groups", _GROUP_FACTS, "ANALYZE group_facts"),
         select=_SELECT.format(facts="group_facts"))),
     source_days="SELECT to_date(submitted_date_key::text, 'YYYYMMDD'), count(*) FROM public.fact_service_applications "

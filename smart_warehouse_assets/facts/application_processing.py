@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from smart_warehouse_assets.facts.keys import DATE_KEY, application_group, version_join
 from smart_warehouse_assets.facts.load import DailyLoad, daily_asset
-from smart_warehouse_assets.merge import Merge
+from smart_warehouse_assets.merge import Feed, Merge
 from smart_warehouse_assets.quality.reconcile import reconciliation_check
 from psycopg import sql
 
@@ -36,8 +36,11 @@ from smart_warehouse_assets.quality.rules import (
 )
 from smart_warehouse_assets.sources import registry
 
-# The aggregate group of a breaching step's application, looked up in the applications fact.
+# The aggregate group of a breaching step's application, looked up in the applications fact,
+# and its day (the application's submission day: before the step's, often outside its range).
 STEP_BREACH_GROUP = f"""CASE WHEN NOT t.step_sla_met THEN (SELECT {application_group('f')}
+    FROM public.fact_service_applications f WHERE f.application_id = t.application_id) END"""
+STEP_BREACH_DAY = """CASE WHEN NOT t.step_sla_met THEN (SELECT f.submitted_date_key
     FROM public.fact_service_applications f WHERE f.application_id = t.application_id) END"""
 
 FACT_APPLICATION_PROCESSING = DailyLoad(
@@ -48,7 +51,8 @@ FACT_APPLICATION_PROCESSING = DailyLoad(
     # or as it is, changes agg_daily_applications.step_sla_breaches of its application's group
     # on its submission day: that group is queued for the aggregate (an application not in the
     # fact queues nothing; when it changes in the same run, its own merge queues its groups).
-    merge=Merge("action_id", "uuid", feeds=(("agg_daily_applications", STEP_BREACH_GROUP),)),
+    merge=Merge("action_id", "uuid", feeds=(Feed("agg_daily_applications", STEP_BREACH_GROUP, day=STEP_BREACH_DAY,
+                                                 reads=("fact_service_applications",)),)),
     source_days="SELECT partition_date, count(*) FROM staging.processing_actions "
                 "WHERE partition_date BETWEEN %(first)s AND %(last)s GROUP BY 1",
     select=f"""

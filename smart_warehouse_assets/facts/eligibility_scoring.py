@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from smart_warehouse_assets.facts.keys import DATE_KEY, version_join
 from smart_warehouse_assets.facts.load import DailyLoad, daily_asset
-from smart_warehouse_assets.merge import Merge
+from smart_warehouse_assets.merge import Feed, Merge
 from smart_warehouse_assets.quality.reconcile import reconciliation_check
 from smart_warehouse_assets.quality.rules import (
     CITIZEN,
@@ -42,8 +42,8 @@ FACT_ELIGIBILITY_SCORING = DailyLoad(
     natural_key="prediction_id",
     # A change-driven run merges the changed predictions and queues their prediction days (as
     # they were and are) for the performance aggregate, and the predictions for the training set.
-    merge=Merge("prediction_id", "uuid", feeds=(("agg_model_performance", "t.prediction_date_key"),
-                                                ("training/eligibility_scoring", _PREDICTION))),
+    merge=Merge("prediction_id", "uuid", feeds=(Feed("agg_model_performance", "t.prediction_date_key"),
+                                                Feed("training/eligibility_scoring", _PREDICTION))),
     source_days="SELECT partition_date, count(*) FROM staging.predictions "
                 "WHERE partition_date BETWEEN %(first)s AND %(last)s AND use_case_code = 'ELIGIBILITY_SCORING' GROUP BY 1",
     select=f"""

@@ -20,7 +20,7 @@ from smart_warehouse_assets.asset_factory import LoadResult, warehouse_asset
 from smart_warehouse_assets.batches import Batch, lock_asset, open_batch
 from smart_warehouse_assets.catalog import table_metadata
 from smart_warehouse_assets.deferred_indexes import deferred, replaces_whole_table
-from smart_warehouse_assets.merge import Merge, judged_days, merge_window, take
+from smart_warehouse_assets.merge import Feed, Merge, judged_days, merge_window, take
 from smart_warehouse_assets.merge import queue as queue_for
 from smart_warehouse_assets.partition_metadata import DayFigures, count_days
 from smart_warehouse_assets.partitions import DayRange, day_range
@@ -55,7 +55,10 @@ class DailyLoad:
         )
 
 
-def replace_days(load: DailyLoad, warehouse: PostgresResource, batch: Batch, days: DayRange) -> None:
+def replace_days(load: DailyLoad, warehouse: PostgresResource, batch: Batch, days: DayRange) -> set[date]:
+    """Replace the days (see the module) and follow what changed outside them (merge.py): a
+    fact queues the keys of its downstream's days outside the range, an aggregate recomputes
+    them. Returns the days outside the range it recomputed."""
     params = {
         "first": days.first, "last": days.last, "first_key": days.first_key,
         "last_key": days.last_key, "batch": batch.batch_id,
@@ -68,12 +71,83 @@ def replace_days(load: DailyLoad, warehouse: PostgresResource, batch: Batch, day
             batch.per_day[day] = DayFigures(extracted=extracted)
         batch.rows_extracted = sum(f.extracted for f in batch.per_day.values())
         table = f"public.{load.table}"
+        crossing = _crossing(conn, load, params)
+        queue_crossing(conn, load, crossing, params)  # the rows as they were
         # Replacing every row: the table's indexes are built after it (deferred_indexes.py).
         whole = replaces_whole_table(conn, table, load.date_key, days.first_key, days.last_key)
         with deferred(conn, table, whole) as bare:
             _replace(conn, load, target, params, batch, upsert=not bare)
+        queue_crossing(conn, load, crossing, params)  # and as they are
+        followed = _follow(conn, load, batch, params)
         conn.execute(sql.SQL("ANALYZE public.{}").format(target))
         batch.succeed(conn)
+    return followed
+
+
+# The downstream's days outside the range that one of its successful loads covered.
+_COVERED_OUTSIDE = """
+SELECT coalesce(array_agg(DISTINCT to_char(d, 'YYYYMMDD')::integer), '{}')
+FROM public.etl_batches b, generate_series(b.partition_start, b.partition_end, interval '1 day') d
+WHERE b.asset_key = %(asset)s AND b.status = 'success' AND d::date NOT BETWEEN %(first)s AND %(last)s
+"""
+
+
+def _crossing(conn: psycopg.Connection, load: DailyLoad, params: dict) -> list[tuple[Feed, list[int]]]:
+    """Each feed whose keys may name the downstream's days outside the range, with those of
+    its days an earlier load covered. Takes the downstream's lock (and those of the tables the
+    feed reads) until commit: a concurrent load of it is either seen here, or runs after the
+    fact commits and reads it whole (merge.py, range runs)."""
+    crossing = []
+    for feed in load.merge.feeds if load.merge else ():
+        if feed.day is None:
+            continue
+        for asset in (feed.asset, *feed.reads):
+            lock_asset(conn, asset)
+        (covered,) = conn.execute(_COVERED_OUTSIDE, params | {"asset": feed.asset}).fetchone()
+        if covered:
+            crossing.append((feed, covered))
+    return crossing
+
+
+_CROSSING = """
+SELECT {value} FROM public.{target} t
+WHERE t.{dk} BETWEEN %(first_key)s AND %(last_key)s AND ({day}) = ANY(%(covered)s)
+"""
+
+
+def queue_crossing(conn: psycopg.Connection, load: DailyLoad, crossing: list[tuple[Feed, list[int]]],
+                   params: dict) -> None:
+    """Queue, for each crossing feed, its keys on the range's rows that fall on the covered days."""
+    for feed, covered in crossing:
+        values = sql.SQL(_CROSSING).format(value=sql.SQL(feed.value), target=sql.Identifier(load.table),
+                                           dk=sql.Identifier(load.date_key), day=sql.SQL(feed.day))
+        queue_for(conn, feed.asset, values, params["batch"], params | {"covered": covered})
+
+
+# A range run of an aggregate takes the keys of its range (reloaded anyway) and of the days
+# outside it that a load covered; keys of days never loaded wait for the run that loads them.
+_FOLLOWED = """
+({day}) BETWEEN %(first_key)s AND %(last_key)s
+OR EXISTS (SELECT 1 FROM public.etl_batches b WHERE b.asset_key = %(asset)s AND b.status = 'success'
+           AND to_date(({day})::text, 'YYYYMMDD') BETWEEN b.partition_start AND b.partition_end)
+"""
+
+
+def _follow(conn: psycopg.Connection, load: DailyLoad, batch: Batch, params: dict) -> set[date]:
+    """An aggregate merged by day or group: recompute the days outside the range its facts
+    queued (see _FOLLOWED) as a merge does; returns them."""
+    m = load.merge
+    if m is None or not (m.key == load.date_key or m.regroup is not None):
+        return set()
+    day = sql.SQL(m.day_of_key.format(k="merge_key"))
+    take(conn, load.table, m.key_type, sql.SQL(_FOLLOWED).format(day=day), params)
+    in_range = sql.SQL(m.day_of_key.format(k="k"))
+    conn.execute(sql.SQL("DELETE FROM merging WHERE ({}) BETWEEN %(first_key)s AND %(last_key)s").format(in_range),
+                 params)
+    if not conn.execute("SELECT EXISTS (SELECT 1 FROM merging)").fetchone()[0]:
+        return set()
+    conn.execute("ANALYZE merging")
+    return _merge_taken(conn, load, batch)
 
 
 def _replace(conn: psycopg.Connection, load: DailyLoad, target: sql.Identifier, params: dict, batch: Batch,
@@ -147,9 +221,20 @@ def merge_rows(load: DailyLoad, warehouse: PostgresResource, batch: Batch) -> se
     """Take the keys queued for the table, delete its rows with those keys and insert them
     again from the select, queue what ``feeds`` gives on the rows removed and written for the
     assets downstream; one transaction. Returns every day a row entered or left."""
+    with warehouse.transaction() as conn:
+        set_local(conn, load.settings)
+        lock_asset(conn, load.table)
+        batch.rows_extracted = take(conn, load.table, load.merge.key_type)
+        touched = _merge_taken(conn, load, batch)
+        batch.succeed(conn)
+    return touched
+
+
+def _merge_taken(conn: psycopg.Connection, load: DailyLoad, batch: Batch) -> set[date]:
+    """Merge the keys in ``merging`` (see merge_rows) inside the caller's transaction."""
     m = load.merge
     names = {"target": sql.Identifier(load.table), "key": sql.Identifier(m.key), "dk": sql.Identifier(load.date_key),
-             "feeds": sql.SQL(", ").join(sql.SQL("({})::text").format(sql.SQL(f)) for _, f in m.feeds)
+             "feeds": sql.SQL(", ").join(sql.SQL("({})::text").format(sql.SQL(f.value)) for f in m.feeds)
              if m.feeds else sql.SQL("")}
     since = m.changed_since[2] if m.changed_since else ()
     names["subject"] = sql.SQL(m.changed_since[1] if m.changed_since else "NULL")
@@ -157,25 +242,20 @@ def merge_rows(load: DailyLoad, warehouse: PostgresResource, batch: Batch) -> se
     names["compared"] = sql.SQL(", ").join(sql.SQL("({})::text").format(sql.SQL(c)) for _, c in since)
     names["cols"] = sql.SQL(", ").join(map(sql.Identifier, load.columns))
     touched: set[date] = set()
-    with warehouse.transaction() as conn:
-        set_local(conn, load.settings)
-        lock_asset(conn, load.table)
-        batch.rows_extracted = take(conn, load.table, m.key_type)
-        conn.execute(_MOVED)
-        if m.key == load.date_key or m.regroup is not None:
-            batch.rows_loaded = _merge_recomputed(conn, load, names, batch.batch_id)
-        else:
-            conn.execute(sql.SQL(_MERGE_DELETE).format(**names))
-            insert = sql.SQL(_MERGE_INSERT).format(select=sql.SQL(load.select), **names)
-            batch.rows_loaded = conn.execute(insert, _ALL_DAYS | {"batch": batch.batch_id}).rowcount
-        for day, written, left in conn.execute(_MERGED_DAYS).fetchall():
-            batch.per_day[day] = DayFigures(extracted=written, left=left)
-            touched.add(day)
-        for i, (asset, _) in enumerate(m.feeds, start=1):
-            queue_for(conn, asset, sql.SQL("SELECT feeds[{}] FROM moved").format(sql.Literal(i)), batch.batch_id)
-        if m.changed_since:
-            queue_for(conn, m.changed_since[0], sql.SQL(_CHANGED_SINCE), batch.batch_id)
-        batch.succeed(conn)
+    conn.execute(_MOVED)
+    if m.key == load.date_key or m.regroup is not None:
+        batch.rows_loaded += _merge_recomputed(conn, load, names, batch.batch_id)
+    else:
+        conn.execute(sql.SQL(_MERGE_DELETE).format(**names))
+        insert = sql.SQL(_MERGE_INSERT).format(select=sql.SQL(load.select), **names)
+        batch.rows_loaded += conn.execute(insert, _ALL_DAYS | {"batch": batch.batch_id}).rowcount
+    for day, written, left in conn.execute(_MERGED_DAYS).fetchall():
+        batch.per_day[day] = DayFigures(extracted=written, left=left)
+        touched.add(day)
+    for i, feed in enumerate(m.feeds, start=1):
+        queue_for(conn, feed.asset, sql.SQL("SELECT feeds[{}] FROM moved").format(sql.Literal(i)), batch.batch_id)
+    if m.changed_since:
+        queue_for(conn, m.changed_since[0], sql.SQL(_CHANGED_SINCE), batch.batch_id)
     return touched
 
 
@@ -274,7 +354,7 @@ def daily_asset(
                 batch.merged_days = merge_rows(load, warehouse, batch)
                 batch.judged = judged_days(context, context.asset_key, batch.merged_days)
             else:
-                replace_days(load, warehouse, batch, days)
+                batch.followed = replace_days(load, warehouse, batch, days)
         total = count_rows(load, warehouse, batch, day_range(context))
         context.log.info(f"{load.table} {days.label}: {batch.rows_loaded} rows from {batch.rows_extracted} inputs")
         # The batch's counts go on each day's own event (partition_metadata), not on the range.

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from smart_warehouse_assets.facts.keys import DATE_KEY, version_join
 from smart_warehouse_assets.facts.load import DailyLoad, daily_asset
-from smart_warehouse_assets.merge import Merge
+from smart_warehouse_assets.merge import Feed, Merge
 from smart_warehouse_assets.quality.reconcile import reconciliation_check
 from smart_warehouse_assets.quality.rules import (
     CITIZEN,
@@ -55,7 +55,7 @@ FACT_PREDICTION_OUTCOME = DailyLoad(
     natural_key="prediction_id",
     # A change-driven run merges the predictions staging queued, and queues their prediction
     # days (as they were and are) for the performance aggregate.
-    merge=Merge("prediction_id", "uuid", feeds=(("agg_model_performance", "t.prediction_date_key"),)),
+    merge=Merge("prediction_id", "uuid", feeds=(Feed("agg_model_performance", "t.prediction_date_key"),)),
     source_days="SELECT p.partition_date, count(*) FROM staging.predictions p "
                 f"WHERE p.partition_date BETWEEN %(first)s AND %(last)s AND {_IN_USE_CASES} GROUP BY 1",
     select=f"""

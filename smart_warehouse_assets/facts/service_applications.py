@@ -12,7 +12,7 @@ from psycopg import sql
 from smart_warehouse_assets.quality.contract import APPLICATION_STATUSES
 from smart_warehouse_assets.facts.keys import DATE_KEY, application_group, version_join
 from smart_warehouse_assets.facts.load import DailyLoad, daily_asset
-from smart_warehouse_assets.merge import Merge
+from smart_warehouse_assets.merge import Feed, Merge
 from smart_warehouse_assets.quality.reconcile import reconciliation_check
 from smart_warehouse_assets.quality.rules import (
     CITIZEN,
@@ -59,8 +59,9 @@ FACT_SERVICE_APPLICATIONS = DailyLoad(
     # The training set's applicant history counts submissions and decisions before each
     # prediction: the applicant's predictions are rewritten from the earliest of those instants
     # that changed.
-    merge=Merge("application_id", "uuid", feeds=(("agg_daily_applications", application_group("t")),
-                                                 ("agg_daily_decisions", "nullif(t.decided_date_key, -1)")),
+    merge=Merge("application_id", "uuid", feeds=(Feed("agg_daily_applications", application_group("t")),
+                                                 Feed("agg_daily_decisions", "nullif(t.decided_date_key, -1)",
+                                                      day="t.decided_date_key")),
                 changed_since=("training/eligibility_scoring", _APPLICANT, (
                     ("t.submitted_at", "concat_ws('|', t.citizen_key, t.submitted_at)"),
                     ("t.decided_at", "concat_ws('|', t.citizen_key, t.status, t.decided_at)")))),

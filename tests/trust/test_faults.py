@@ -18,6 +18,7 @@ from datetime import date
 
 import dagster as dg
 import psycopg
+import pytest
 from psycopg import sql
 
 from smart_warehouse_assets.settings import dbname_of, derived_url
@@ -90,6 +91,31 @@ def test_a_portal_gone_mid_run_is_retried_then_fails_clearly_leaving_no_partial_
     statuses = dict(rows(wh, "SELECT asset_key, status FROM etl_batches WHERE batch_id > %s AND asset_key = "
                              "'staging/service_applications'", (batches_before,)))
     assert statuses == {"staging/service_applications": "failed"}
+
+
+@pytest.mark.parametrize("order", ["earlier_first", "later_first"])
+def test_two_overlapping_backfills_one_after_the_other_end_like_one_clean_load(make_database_set, seeded_template,
+                                                                              loaded_template, order):
+    # Earlier days first: the later run's actions breach the SLA of applications submitted
+    # before its range (agg_daily_applications of days the first run loaded). Later days
+    # first: the earlier run's applications are decided on days of the later range
+    # (agg_daily_decisions of days the first run loaded). Neither run's range holds those days.
+    urls = make_database_set(template=seeded_template[0])
+    ranges = [(TEST_START, date(2026, 9, 9)), (date(2026, 9, 5), LAST_DAY)]
+    for first, last in ranges if order == "earlier_first" else ranges[::-1]:
+        assert load_warehouse(urls, first, last).success
+    got, want = _snapshot(urls["warehouse"]), _snapshot(loaded_template[0]["warehouse"])
+    for table in want:
+        assert got[table] == want[table], table
+    # The case arose: the second run's aggregate wrote rows of days outside its range.
+    table, (first, last) = (("agg_daily_applications", ranges[1]) if order == "earlier_first"
+                            else ("agg_daily_decisions", ranges[0]))
+    outside = count(urls["warehouse"], sql.SQL(
+        "SELECT count(*) FROM {} t JOIN etl_batches b ON b.batch_id = t.etl_batch_id "
+        "WHERE b.partition_start = %s AND b.partition_end = %s "
+        "AND to_date(t.date_key::text, 'YYYYMMDD') NOT BETWEEN %s AND %s").format(sql.Identifier(table)),
+        (first, last, first, last))
+    assert outside > 0
 
 
 def test_two_overlapping_backfills_at_once_end_like_one_clean_load(make_database_set, seeded_template,
