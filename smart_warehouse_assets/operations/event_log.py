@@ -15,13 +15,14 @@ materializations itself.
 
 from __future__ import annotations
 
+import os
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from itertools import groupby
 
 import sqlalchemy
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import QueuePool
 
 from dagster._core.events import ASSET_CHECK_EVENTS, ASSET_EVENTS, EVENT_TYPE_TO_PIPELINE_RUN_STATUS
 from dagster._core.events.log import EventLogEntry
@@ -58,6 +59,7 @@ class BatchedSqliteEventLogStorage(SqliteEventLogStorage):
     def __init__(self, base_dir: str, inst_data=None):
         # Set before the parent's set-up, which may already reindex through _connect.
         self._engines: OrderedDict = OrderedDict()
+        self._engines_pid = os.getpid()
         super().__init__(base_dir, inst_data=inst_data)
 
     @classmethod
@@ -67,14 +69,22 @@ class BatchedSqliteEventLogStorage(SqliteEventLogStorage):
     @contextmanager
     def _connect(self, shard: str) -> Iterator:
         """As Dagster's, a transaction on the shard's file, but through an engine kept for
-        the next event rather than one built and disposed of per event (no pool either way:
-        each use opens its own SQLite connection)."""
+        the next event rather than one built and disposed of per event, which keeps one
+        SQLite connection open between uses (a 363-day load opened and closed 1,246)."""
         with self._db_lock:
+            if self._engines_pid != os.getpid():  # a forked child opens its own connections
+                for engine in self._engines.values():
+                    engine.dispose(close=False)
+                self._engines.clear()
+                self._engines_pid = os.getpid()
             engines = self._engines
             engine = engines.get(shard)
             if engine is None:
-                engine = create_engine(self.conn_string_for_shard(shard), poolclass=NullPool,
-                                       connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
+                # Used under _db_lock only: one thread at a time, though not always the same.
+                engine = create_engine(self.conn_string_for_shard(shard), poolclass=QueuePool, pool_size=1,
+                                       max_overflow=-1,
+                                       connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS,
+                                                     "check_same_thread": False})
                 sqlalchemy.event.listen(engine, "connect", _no_sync_per_commit)
                 engines[shard] = engine
                 while len(engines) > _ENGINES_KEPT:
@@ -85,6 +95,20 @@ class BatchedSqliteEventLogStorage(SqliteEventLogStorage):
                 self._initialized_dbs.add(shard)
             with engine.connect() as conn, conn.begin():
                 yield conn
+
+    def _close_engines(self) -> None:
+        with self._db_lock:
+            while self._engines:
+                self._engines.popitem()[1].dispose()
+
+    def wipe(self) -> None:
+        """Wiping deletes the run files: their kept connections are closed first."""
+        self._close_engines()
+        super().wipe()
+
+    def dispose(self) -> None:
+        super().dispose()
+        self._close_engines()
 
     def store_event_batch(self, events: Sequence[EventLogEntry]) -> None:
         """Runs of plain asset events of one run are written together; any other event (a

@@ -135,3 +135,34 @@ def test_a_batch_of_mixed_events_keeps_their_order(tmp_path, size, database_urls
                 and r.event_log_entry.dagster_event.event_type_value.startswith("ASSET")
             ]
     assert order["batched"] == order["stock"]
+
+
+def test_a_forked_process_writes_through_a_connection_of_its_own(tmp_path):
+    """The storage keeps a SQLite connection per file between uses. A process forked from one
+    that holds them (SQLite forbids using a connection across a fork) opens its own, and the
+    events of both land."""
+    import os
+
+    (tmp_path / "dagster.yaml").write_text(local_instance_config(tmp_path))
+    with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
+        storage = instance.event_log_storage
+        instance.report_runless_asset_event(dg.AssetMaterialization("before_fork"))
+        with storage.index_connection() as conn:
+            parents = conn.connection.dbapi_connection  # held: its address cannot be reused
+        read, write = os.pipe()
+        child = os.fork()
+        if child == 0:  # the child: write an event, say whether its connection was the parent's
+            code = 1
+            try:
+                instance.report_runless_asset_event(dg.AssetMaterialization("in_child"))
+                with storage.index_connection() as conn:
+                    code = 0 if conn.connection.dbapi_connection is not parents else 2
+            finally:
+                os.write(write, bytes([code]))
+                os._exit(0)
+        os.close(write)
+        os.waitpid(child, 0)
+        assert os.read(read, 1) == bytes([0])  # 2: the child wrote through the parent's connection
+        instance.report_runless_asset_event(dg.AssetMaterialization("after_fork"))
+        for name in ("before_fork", "in_child", "after_fork"):
+            assert instance.get_latest_materialization_event(dg.AssetKey(name)) is not None, name
