@@ -56,8 +56,12 @@ aggregate (under the aggregate's lock: a concurrent load of it either commits fi
 seen, or waits and reads the committed fact); the aggregate's range runs take the keys of
 its range (reloaded anyway) and of days loaded before, and recompute the latter as a merge
 does (listed as ``run_followed_days``; its checks judge its range, since such a day may hold
-other groups whose facts changed and wait for that day's own reload). Backfilling earlier
-days after later ones, or two overlapping backfills at once, end like one load of every day.
+other groups whose facts changed and wait for that day's own reload). For a point-in-time
+consumer (``changed_since``) that covered a day after the range, the fact queues each
+subject of the range's rows from the day of its earliest instant there (a backfill of
+earlier days adds to the history of later predictions), and the consumer's range runs
+patch the days it has outside their range. Backfilling earlier days after later ones, or
+two overlapping backfills at once, end like one load of every day.
 
 The queue (``staging.pending_merge``) is taken inside the consumer's load transaction: a
 failure rolls the taking back, so the keys wait for the next run (or a re-execution,

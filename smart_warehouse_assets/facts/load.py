@@ -71,13 +71,13 @@ def replace_days(load: DailyLoad, warehouse: PostgresResource, batch: Batch, day
             batch.per_day[day] = DayFigures(extracted=extracted)
         batch.rows_extracted = sum(f.extracted for f in batch.per_day.values())
         table = f"public.{load.table}"
-        crossing = _crossing(conn, load, params)
-        queue_crossing(conn, load, crossing, params)  # the rows as they were
+        outside = _outside(conn, load, params)
+        _queue_outside(conn, load, outside, params)  # the rows as they were
         # Replacing every row: the table's indexes are built after it (deferred_indexes.py).
         whole = replaces_whole_table(conn, table, load.date_key, days.first_key, days.last_key)
         with deferred(conn, table, whole) as bare:
             _replace(conn, load, target, params, batch, upsert=not bare)
-        queue_crossing(conn, load, crossing, params)  # and as they are
+        _queue_outside(conn, load, outside, params)  # and as they are
         followed = _follow(conn, load, batch, params)
         conn.execute(sql.SQL("ANALYZE public.{}").format(target))
         batch.succeed(conn)
@@ -92,13 +92,21 @@ WHERE b.asset_key = %(asset)s AND b.status = 'success' AND d::date NOT BETWEEN %
 """
 
 
-def _crossing(conn: psycopg.Connection, load: DailyLoad, params: dict) -> list[tuple[Feed, list[int]]]:
-    """Each feed whose keys may name the downstream's days outside the range, with those of
-    its days an earlier load covered. Takes the downstream's lock (and those of the tables the
-    feed reads) until commit: a concurrent load of it is either seen here, or runs after the
-    fact commits and reads it whole (merge.py, range runs)."""
-    crossing = []
-    for feed in load.merge.feeds if load.merge else ():
+@dataclass(frozen=True)
+class Outside:
+    """What a range run of a fact queues about the downstream's days outside its range."""
+
+    crossing: list[tuple[Feed, list[int]]]  # feeds whose keys may name such a covered day, with those days
+    history: str | None  # the point-in-time consumer (Merge.changed_since) when it covered a later day
+
+
+def _outside(conn: psycopg.Connection, load: DailyLoad, params: dict) -> Outside:
+    """Which downstream days outside the range earlier loads covered. Takes each downstream's
+    lock (and those of the tables a feed reads) until commit: a concurrent load of it is either
+    seen here, or runs after the fact commits and reads it whole (merge.py, range runs)."""
+    crossing, history = [], None
+    m = load.merge
+    for feed in m.feeds if m else ():
         if feed.day is None:
             continue
         for asset in (feed.asset, *feed.reads):
@@ -106,22 +114,39 @@ def _crossing(conn: psycopg.Connection, load: DailyLoad, params: dict) -> list[t
         (covered,) = conn.execute(_COVERED_OUTSIDE, params | {"asset": feed.asset}).fetchone()
         if covered:
             crossing.append((feed, covered))
-    return crossing
+    if m and m.changed_since:
+        lock_asset(conn, m.changed_since[0])
+        (covered,) = conn.execute(_COVERED_OUTSIDE, params | {"asset": m.changed_since[0]}).fetchone()
+        history = m.changed_since[0] if any(d > params["last_key"] for d in covered) else None
+    return Outside(crossing, history)
 
 
 _CROSSING = """
 SELECT {value} FROM public.{target} t
 WHERE t.{dk} BETWEEN %(first_key)s AND %(last_key)s AND ({day}) = ANY(%(covered)s)
 """
+# Each subject of the range's rows with the IST day of its earliest instant, as a merge queues
+# a changed subject (_CHANGED_SINCE): its history may differ from that day on.
+_SINCE_OF_RANGE = """
+SELECT '>' || to_char(min(x.at) AT TIME ZONE 'Asia/Kolkata', 'YYYYMMDD') || ':' || x.subject
+FROM (SELECT ({subject})::text AS subject, least({at}) AS at FROM public.{target} t
+      WHERE t.{dk} BETWEEN %(first_key)s AND %(last_key)s) x
+WHERE x.subject IS NOT NULL AND x.at IS NOT NULL GROUP BY x.subject
+"""
 
 
-def queue_crossing(conn: psycopg.Connection, load: DailyLoad, crossing: list[tuple[Feed, list[int]]],
-                   params: dict) -> None:
-    """Queue, for each crossing feed, its keys on the range's rows that fall on the covered days."""
-    for feed, covered in crossing:
-        values = sql.SQL(_CROSSING).format(value=sql.SQL(feed.value), target=sql.Identifier(load.table),
-                                           dk=sql.Identifier(load.date_key), day=sql.SQL(feed.day))
+def _queue_outside(conn: psycopg.Connection, load: DailyLoad, outside: Outside, params: dict) -> None:
+    """Queue, for each crossing feed, its keys on the range's rows that fall on the covered
+    days, and for a point-in-time consumer that covered a later day, the range's subjects."""
+    names = {"target": sql.Identifier(load.table), "dk": sql.Identifier(load.date_key)}
+    for feed, covered in outside.crossing:
+        values = sql.SQL(_CROSSING).format(value=sql.SQL(feed.value), day=sql.SQL(feed.day), **names)
         queue_for(conn, feed.asset, values, params["batch"], params | {"covered": covered})
+    if outside.history:
+        _, subject, instants = load.merge.changed_since
+        values = sql.SQL(_SINCE_OF_RANGE).format(
+            subject=sql.SQL(subject), at=sql.SQL(", ").join(sql.SQL(a) for a, _ in instants), **names)
+        queue_for(conn, outside.history, values, params["batch"], params)
 
 
 # A range run of an aggregate takes the keys of its range (reloaded anyway) and of the days

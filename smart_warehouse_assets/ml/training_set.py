@@ -267,13 +267,16 @@ class Rewrite:
         return DayRange.of((*self.whole.days(), *self.patched.days()), self.whole.last)
 
 
-def plan(conn, folder: Path, run_days: DayRange) -> Rewrite:
+def plan(conn, folder: Path, run_days: DayRange, *, replacing: bool = False) -> Rewrite:
     """In a change-driven run, which rows may differ: the predictions the fact merged (their
     label, application or own values changed, or they were removed or moved to another day),
     and the predictions of each queued member from its day on (an applicant's submission or
     decision, a citizen's or scheme's new version: nothing stamped before it can change). Their
     days are patched; a day the folder does not have yet, and the run's days it lacks, are
-    built whole. Takes the queue inside ``conn``'s transaction (a failure leaves it queued)."""
+    built whole. ``replacing``: a range run, which builds its days whole and patches the days
+    outside them the folder has (a backfill of earlier days queued its applicants, merge.py);
+    a day the folder lacks waits for its own build. Takes the queue inside ``conn``'s
+    transaction (a failure leaves it queued)."""
     take(conn, ASSET, "text")
     legacy, legacy_since = set(), None
     for (key,) in conn.execute(r"SELECT k FROM merging WHERE k ~ '^>?[0-9]{8}$'"):
@@ -293,9 +296,14 @@ def plan(conn, folder: Path, run_days: DayRange) -> Rewrite:
     conn.execute("ANALYZE affected")
     touched = dict(conn.execute(_PATCHED).fetchall())
     built = {d for d in _manifest_days(folder) if (folder / file_name(d)).exists()}
-    whole = legacy | (set(run_days.days()) - built) | (set(touched) - built)
+    if replacing:
+        whole = set(run_days.days()) | (legacy & built)
+    else:
+        whole = legacy | (set(run_days.days()) - built) | (set(touched) - built)
     if legacy_since is not None:
         whole |= {d for d in built if d >= legacy_since}
+    if replacing:
+        touched = {d: n for d, n in touched.items() if d in built}
     patched = {d: n for d, n in touched.items() if d not in whole}
     return Rewrite(DayRange.of(whole, run_days.last), DayRange.of(patched, run_days.last), patched)
 
@@ -318,7 +326,8 @@ def _load(context: dg.AssetExecutionContext, days: DayRange | None, *, warehouse
                 batch.merged_days = set(days.days())
                 batch.judged = days
             else:
-                rewrite = Rewrite(days, DayRange.of((), days.last), {})
+                rewrite = plan(conn, folder, days, replacing=True)
+                batch.followed = set(rewrite.patched.days())
             written: dict[str, dict] = {}
             for chunk in chunks(conn, rewrite.whole):
                 written |= write_files(folder, read_days(conn, chunk), chunk)

@@ -12,7 +12,9 @@ import psycopg
 from smart_warehouse_assets import partitions
 from smart_warehouse_assets.definitions import build_definitions, database_resources
 from smart_warehouse_assets.jobs import run_request
+from smart_warehouse_assets.ml.training_set import TrainingSetSettings, verify
 from smart_warehouse_assets.operations import changes
+from smart_warehouse_assets.resources import PostgresResource
 
 PORTAL_KEYS = ("citizen", "dept", "aiml", "monitor")
 DEPLOY_INSTANCE = Path(__file__).resolve().parents[2] / "deploy" / "dagster.yaml"
@@ -139,3 +141,9 @@ def submission_days_changed_after(urls: dict[str, str], day: date) -> set[date]:
         return {d for (d,) in citizen.execute(
             "SELECT DISTINCT (submitted_at AT TIME ZONE 'Asia/Kolkata')::date FROM service_applications "
             "WHERE submitted_at IS NOT NULL AND (updated_at >= %s OR application_id = ANY(%s))", (end, apps))}
+
+
+def training_days(wh: str) -> dict[str, str]:
+    """The training set's days and their files' checksums, from its manifest."""
+    folder = TrainingSetSettings().folder(PostgresResource(url=wh))
+    return {day: entry["sha256"] for day, entry in verify(folder).items()}

@@ -20,7 +20,7 @@ import dagster as dg
 import polars as pl
 import psycopg
 
-from smart_warehouse_assets.ml.training_set import TrainingSetSettings, verify
+from smart_warehouse_assets.ml.training_set import TrainingSetSettings
 from smart_warehouse_assets.operations.refresh import refresh_changed_partitions
 from smart_warehouse_assets.operations.schedules import nightly_incremental
 from smart_warehouse_assets.partitions import IST, DayRange
@@ -28,7 +28,7 @@ from smart_warehouse_assets.resources import PostgresResource
 from tests.conftest import LAST_DAY, TEST_START, load_warehouse
 from tests.operations.helpers import (
     evaluate_sensor, execute_request, land_a_late_step, partitions_of, record_full_load, resources,
-    submission_days_changed_after,
+    submission_days_changed_after, training_days,
 )
 from tests.operations.test_refresh import (  # noqa: F401 (simulated: a fixture)
     REBUILT, SIMULATED_DAY, _rebuilt_from_scratch, simulated,
@@ -212,7 +212,7 @@ def test_a_change_driven_run_merges_only_the_changed_rows_and_equals_a_rebuild(s
         # write-back to the ML portal that fails: the aggregate keeps no row of that run and the
         # days the prediction facts queued for it wait, queued still.
         incremental = {t: contents(wh, t) for t in REBUILT} | {t: contents(wh, t, "staging") for t in STAGED}
-        training_once = _training_days(wh)
+        training_once = training_days(wh)
         with psycopg.connect(urls["aiml"]) as conn:
             conn.execute("ALTER TABLE model_monitoring ADD CONSTRAINT refuse_warehouse "
                          "CHECK (created_by <> 'smart-warehouse') NOT VALID")
@@ -229,10 +229,10 @@ def test_a_change_driven_run_merges_only_the_changed_rows_and_equals_a_rebuild(s
         assert again.success
         assert {t: contents(wh, t) for t in REBUILT} | {t: contents(wh, t, "staging") for t in STAGED} == incremental
         assert _batches(wh, again.run_id)["fact_service_applications"][1] == taken
-        assert _training_days(wh) == training_once
+        assert training_days(wh) == training_once
 
         # The training set wrote every day the rebuild below writes, byte for byte.
-        training = _training_days(wh)
+        training = training_days(wh)
 
     portal = _portal_figures(urls["aiml"])
     rebuilt = _rebuilt_from_scratch(urls)
@@ -240,7 +240,7 @@ def test_a_change_driven_run_merges_only_the_changed_rows_and_equals_a_rebuild(s
     for table in incremental:  # table by table, so a difference names its table
         assert incremental[table] == rebuilt[table], table
     assert _portal_figures(urls["aiml"]) == portal  # the ML portal had every recomputed day already
-    assert _training_days(wh) == training
+    assert training_days(wh) == training
 
 
 def _build_training_set(urls: dict[str, str]) -> None:
@@ -254,12 +254,6 @@ def _training_rebuilt(result) -> set[date]:
     return {date.fromisoformat(e.materialization.partition) for e in result.get_asset_materialization_events()
             if e.materialization.asset_key.to_user_string() == "training/eligibility_scoring"
             and e.materialization.metadata["merged"].value}
-
-
-def _training_days(wh: str) -> dict[str, str]:
-    """The training set's days and their files' checksums, from its manifest."""
-    folder = TrainingSetSettings().folder(PostgresResource(url=wh))
-    return {day: entry["sha256"] for day, entry in verify(folder).items()}
 
 
 
@@ -334,12 +328,12 @@ def test_a_decision_moved_to_a_later_day_is_taken_off_its_old_decision_day_in_th
     assert _training_rebuilt(result) == predicted | later
 
     incremental = {t: contents(wh, t) for t in REBUILT}
-    training = _training_days(wh)
+    training = training_days(wh)
     rebuilt = _rebuilt_from_scratch(urls)
     for table in REBUILT:  # table by table, so a difference names its table
         assert incremental[table] == rebuilt[table], table
     # (the rebuild also writes the day after LAST_DAY, which this world leaves empty)
-    assert {d: h for d, h in _training_days(wh).items() if d <= LAST_DAY.isoformat()} == training
+    assert {d: h for d, h in training_days(wh).items() if d <= LAST_DAY.isoformat()} == training
 
 
 def test_a_late_step_on_an_old_application_counts_on_its_submission_day_in_the_nightly_run(loaded):
@@ -409,9 +403,9 @@ def test_a_citizen_changed_during_a_day_already_built_rewrites_their_rows_from_t
         pl.col("prediction_id") == prediction).collect()
     assert moved["district"].to_list() == ["Moved District"]
 
-    training = _training_days(wh)
+    training = training_days(wh)
     _build_training_set(urls)  # every day again, from the same warehouse
-    assert _training_days(wh) == training
+    assert training_days(wh) == training
 
 
 def test_an_action_moved_after_the_later_ones_merges_again_the_actions_it_preceded(loaded):

@@ -23,6 +23,7 @@ from psycopg import sql
 
 from smart_warehouse_assets.settings import dbname_of, derived_url
 from tests.conftest import LAST_DAY, TEST_START, kill_load_while_blocked, load_warehouse
+from tests.operations.helpers import training_days
 from tests.trust.conftest import cli_env, count, wait_for
 from tests.warehouse.helpers import DIMENSIONS, FACTS, contents, rows
 
@@ -99,7 +100,8 @@ def test_two_overlapping_backfills_one_after_the_other_end_like_one_clean_load(m
     # Earlier days first: the later run's actions breach the SLA of applications submitted
     # before its range (agg_daily_applications of days the first run loaded). Later days
     # first: the earlier run's applications are decided on days of the later range
-    # (agg_daily_decisions of days the first run loaded). Neither run's range holds those days.
+    # (agg_daily_decisions of days the first run loaded), and belong to the history of its
+    # applicants' later predictions (the training set). Neither run's range holds those days.
     urls = make_database_set(template=seeded_template[0])
     ranges = [(TEST_START, date(2026, 9, 9)), (date(2026, 9, 5), LAST_DAY)]
     for first, last in ranges if order == "earlier_first" else ranges[::-1]:
@@ -107,6 +109,7 @@ def test_two_overlapping_backfills_one_after_the_other_end_like_one_clean_load(m
     got, want = _snapshot(urls["warehouse"]), _snapshot(loaded_template[0]["warehouse"])
     for table in want:
         assert got[table] == want[table], table
+    assert training_days(urls["warehouse"]) == training_days(loaded_template[0]["warehouse"])
     # The case arose: the second run's aggregate wrote rows of days outside its range.
     table, (first, last) = (("agg_daily_applications", ranges[1]) if order == "earlier_first"
                             else ("agg_daily_decisions", ranges[0]))
