@@ -60,8 +60,12 @@ other groups whose facts changed and wait for that day's own reload). For a poin
 consumer (``changed_since``) that covered a day after the range, the fact queues each
 subject of the range's rows from the day of its earliest instant there (a backfill of
 earlier days adds to the history of later predictions), and the consumer's range runs
-patch the days it has outside their range. Backfilling earlier days after later ones, or
-two overlapping backfills at once, end like one load of every day.
+patch the days it has outside their range. A row on a day outside the range whose key is
+staged in it moved into the range (its event time was corrected): it is deleted first, and
+every feed's key on it is queued the same way (``agg_model_performance`` takes the
+prediction days so queued too). Backfilling earlier days after later ones, two overlapping
+backfills at once, or one day after a correction moved a row into it, end like one load of
+every day.
 
 The queue (``staging.pending_merge``) is taken inside the consumer's load transaction: a
 failure rolls the taking back, so the keys wait for the next run (or a re-execution,
@@ -217,3 +221,24 @@ def take(conn: psycopg.Connection, asset: str, key_type: str, where: sql.Composa
     taken = conn.execute(query, {**(params or {}), "asset": asset}).rowcount
     conn.execute("ANALYZE merging")  # a temporary table has no statistics: the join plan needs them
     return taken
+
+
+# A range run of an aggregate takes the keys of its range (reloaded anyway) and of the days
+# outside it that a load covered; keys of days never loaded wait for the run that loads them.
+_FOLLOWED = """
+({day}) BETWEEN %(first_key)s AND %(last_key)s
+OR EXISTS (SELECT 1 FROM public.etl_batches b WHERE b.asset_key = %(asset)s AND b.status = 'success'
+           AND to_date(({day})::text, 'YYYYMMDD') BETWEEN b.partition_start AND b.partition_end)
+"""
+
+
+def take_followed(conn: psycopg.Connection, asset: str, key_type: str, day_of_key: str, days: DayRange) -> bool:
+    """In a range run of ``asset`` (an aggregate), take its queued keys of the days outside the
+    range that it is to follow (see "Range runs" above) into ``merging (k)``, and drop those of
+    the range, which the run reloads. ``day_of_key``: Merge.day_of_key. Whether any is left."""
+    params = {"first_key": days.first_key, "last_key": days.last_key}
+    take(conn, asset, key_type, sql.SQL(_FOLLOWED).format(day=sql.SQL(day_of_key.format(k="merge_key"))), params)
+    in_range = sql.SQL(day_of_key.format(k="k"))
+    conn.execute(sql.SQL("DELETE FROM merging WHERE ({}) BETWEEN %(first_key)s AND %(last_key)s").format(in_range),
+                 params)
+    return conn.execute("SELECT EXISTS (SELECT 1 FROM merging)").fetchone()[0]

@@ -29,7 +29,7 @@ from smart_warehouse_assets.asset_factory import LoadResult, warehouse_asset
 from smart_warehouse_assets.batches import Batch, lock_asset, open_batch
 from smart_warehouse_assets.catalog import table_metadata
 from smart_warehouse_assets.frames import day_groups, read_frame
-from smart_warehouse_assets.merge import judged_days, merge_window, take
+from smart_warehouse_assets.merge import judged_days, merge_window, take, take_followed
 from smart_warehouse_assets.partition_metadata import DayFigures, count_days
 from smart_warehouse_assets.partitions import DayRange, compress, day_range
 from smart_warehouse_assets.quality.rules import (
@@ -70,6 +70,7 @@ FROM public.fact_prediction_outcome WHERE {days}
 # The days a load recomputes: the run's range, or the days a change-driven run took (merge.py).
 _RANGE = "{} BETWEEN %(first_key)s AND %(last_key)s"
 _TAKEN = "{} IN (SELECT k FROM merging)"
+_RANGE_OR_TAKEN = "({0} BETWEEN %(first_key)s AND %(last_key)s OR {0} IN (SELECT k FROM merging))"
 _LISTED = "{} = ANY(%(day_keys)s)"
 _SCHEMA = {"date_key": pl.Int32, "model_key": pl.Int64, "use_case_code": pl.String, "score": pl.Float64,
            "predicted": pl.Boolean, "actual": pl.Boolean, "confidence": pl.Float64}
@@ -299,8 +300,11 @@ def _load(context: dg.AssetExecutionContext, days: DayRange | None, *, warehouse
         if merging:
             take(conn, TABLE, "integer")
             recomputed = sorted(_day(k) for (k,) in conn.execute("SELECT k FROM merging"))
-        else:
-            recomputed = days.days()
+        else:  # and the days outside the range whose predictions moved in (merge.py, range runs)
+            followed = take_followed(conn, TABLE, "integer", "{k}::integer", days)
+            batch.followed = {_day(k) for (k,) in conn.execute("SELECT k FROM merging")} if followed else set()
+            condition = _RANGE_OR_TAKEN if followed else _RANGE
+            recomputed = sorted({*days.days(), *batch.followed})
         model_ids = pl.DataFrame(conn.execute("SELECT model_key, model_id::text FROM public.dim_model "
                                               "WHERE model_key <> -1").fetchall(),
                                  schema={"model_key": pl.Int64, "model_id": pl.String}, orient="row")

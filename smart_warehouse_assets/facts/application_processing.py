@@ -47,6 +47,7 @@ FACT_APPLICATION_PROCESSING = DailyLoad(
     table="fact_application_processing",
     date_key="action_date_key",
     natural_key="action_id",
+    staged_in="staging.processing_actions",
     # A change-driven run merges the changed actions. A step that breached its SLA, as it was
     # or as it is, changes agg_daily_applications.step_sla_breaches of its application's group
     # on its submission day: that group is queued for the aggregate (an application not in the

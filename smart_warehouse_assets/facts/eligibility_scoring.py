@@ -40,6 +40,7 @@ FACT_ELIGIBILITY_SCORING = DailyLoad(
     table="fact_eligibility_scoring",
     date_key="prediction_date_key",
     natural_key="prediction_id",
+    staged_in="staging.predictions",
     # A change-driven run merges the changed predictions and queues their prediction days (as
     # they were and are) for the performance aggregate, and the predictions for the training set.
     merge=Merge("prediction_id", "uuid", feeds=(Feed("agg_model_performance", "t.prediction_date_key"),

@@ -20,7 +20,7 @@ from smart_warehouse_assets.asset_factory import LoadResult, warehouse_asset
 from smart_warehouse_assets.batches import Batch, lock_asset, open_batch
 from smart_warehouse_assets.catalog import table_metadata
 from smart_warehouse_assets.deferred_indexes import deferred, replaces_whole_table
-from smart_warehouse_assets.merge import Feed, Merge, judged_days, merge_window, take
+from smart_warehouse_assets.merge import Feed, Merge, judged_days, merge_window, take, take_followed
 from smart_warehouse_assets.merge import queue as queue_for
 from smart_warehouse_assets.partition_metadata import DayFigures, count_days
 from smart_warehouse_assets.partitions import DayRange, day_range
@@ -37,14 +37,20 @@ class DailyLoad:
     select: str  # SELECT of the table's columns (without etl_batch_id) for %(first)s..%(last)s
     columns: tuple[str, ...]
     lineage: dict[str, list[tuple[str, str]]]  # column -> [(asset key, column)]
-    # A natural key: a row that moved to a day outside the range (its event time was
-    # corrected in the portal) is taken over rather than duplicated.
+    # A natural key, and the staging table ("staging.name") whose rows of the range the select
+    # reads: a row on a day outside the range whose key is staged in it moved into the range
+    # (its event time was corrected in the portal) and is taken over rather than duplicated.
     natural_key: str | None = None
+    staged_in: str | None = None
     # How a change-driven run merges it row by row instead of reloading days (merge.py).
     merge: Merge | None = None
     # Planner settings (name, value) for the select, set local to the load's transaction
     # (and to a check that runs the same select, see quality/rules.py query_rows).
     settings: tuple[tuple[str, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.natural_key and not self.staged_in:
+            raise ValueError(f"{self.table}: a natural key needs staged_in, the staging table it is read from")
 
     def column_lineage(self) -> dg.TableColumnLineage:
         return dg.TableColumnLineage(
@@ -71,14 +77,16 @@ def replace_days(load: DailyLoad, warehouse: PostgresResource, batch: Batch, day
             batch.per_day[day] = DayFigures(extracted=extracted)
         batch.rows_extracted = sum(f.extracted for f in batch.per_day.values())
         table = f"public.{load.table}"
-        outside = _outside(conn, load, params)
-        _queue_outside(conn, load, outside, params)  # the rows as they were
         # Replacing every row: the table's indexes are built after it (deferred_indexes.py).
         whole = replaces_whole_table(conn, table, load.date_key, days.first_key, days.last_key)
-        with deferred(conn, table, whole) as bare:
-            _replace(conn, load, target, params, batch, upsert=not bare)
+        outside = _outside(conn, load, params, moved_in=not whole)
+        _queue_outside(conn, load, outside, params)  # the rows as they were
+        if not whole:
+            _take_over(conn, load, outside, params)
+        with deferred(conn, table, whole):
+            _replace(conn, load, target, params, batch)
         _queue_outside(conn, load, outside, params)  # and as they are
-        followed = _follow(conn, load, batch, params)
+        followed = _follow(conn, load, batch, days)
         conn.execute(sql.SQL("ANALYZE public.{}").format(target))
         batch.succeed(conn)
     return followed
@@ -94,31 +102,40 @@ WHERE b.asset_key = %(asset)s AND b.status = 'success' AND d::date NOT BETWEEN %
 
 @dataclass(frozen=True)
 class Outside:
-    """What a range run of a fact queues about the downstream's days outside its range."""
+    """The downstream days outside a fact's range that earlier loads covered, by asset (the
+    assets its feeds and Merge.changed_since name): what its range run queues keys of."""
 
-    crossing: list[tuple[Feed, list[int]]]  # feeds whose keys may name such a covered day, with those days
-    history: str | None  # the point-in-time consumer (Merge.changed_since) when it covered a later day
+    covered: dict[str, list[int]]
+
+    def crossing(self, load: DailyLoad, moved_in: bool) -> list[tuple[Feed, str, list[int]]]:
+        """(feed, its day as SQL on t, the covered days) of each feed with covered days: those
+        that declare a day, or, for rows moved in from another day, every feed (their own day
+        is outside the range)."""
+        feeds = load.merge.feeds if load.merge else ()
+        return [(f, f.day or f"t.{load.date_key}", self.covered[f.asset]) for f in feeds
+                if self.covered.get(f.asset) and (moved_in or f.day)]
+
+    def history(self, load: DailyLoad) -> str | None:
+        """The point-in-time consumer, when it covered a day outside the range."""
+        consumer = load.merge.changed_since[0] if load.merge and load.merge.changed_since else None
+        return consumer if self.covered.get(consumer) else None
 
 
-def _outside(conn: psycopg.Connection, load: DailyLoad, params: dict) -> Outside:
-    """Which downstream days outside the range earlier loads covered. Takes each downstream's
-    lock (and those of the tables a feed reads) until commit: a concurrent load of it is either
-    seen here, or runs after the fact commits and reads it whole (merge.py, range runs)."""
-    crossing, history = [], None
+def _outside(conn: psycopg.Connection, load: DailyLoad, params: dict, moved_in: bool) -> Outside:
+    """Which downstream days outside the range earlier loads covered, for the feeds that may
+    name such a day (every feed when rows may move in from other days: ``moved_in``). Takes the
+    locks of the tables those feeds read, then of the downstream assets, until commit: a
+    concurrent load of one is either seen here, or runs after the fact commits and reads it
+    whole (merge.py, range runs). Downstream assets take no other lock; a fact read by a feed
+    reads no fact that reads it: the order cannot deadlock."""
     m = load.merge
-    for feed in m.feeds if m else ():
-        if feed.day is None:
-            continue
-        for asset in (feed.asset, *feed.reads):
-            lock_asset(conn, asset)
-        (covered,) = conn.execute(_COVERED_OUTSIDE, params | {"asset": feed.asset}).fetchone()
-        if covered:
-            crossing.append((feed, covered))
-    if m and m.changed_since:
-        lock_asset(conn, m.changed_since[0])
-        (covered,) = conn.execute(_COVERED_OUTSIDE, params | {"asset": m.changed_since[0]}).fetchone()
-        history = m.changed_since[0] if any(d > params["last_key"] for d in covered) else None
-    return Outside(crossing, history)
+    if m is None:
+        return Outside({})
+    feeds = [f for f in m.feeds if moved_in or f.day]
+    downstream = sorted({f.asset for f in feeds} | ({m.changed_since[0]} if m.changed_since else set()))
+    for asset in [*sorted({r for f in feeds for r in f.reads}), *downstream]:
+        lock_asset(conn, asset)
+    return Outside({a: conn.execute(_COVERED_OUTSIDE, params | {"asset": a}).fetchone()[0] for a in downstream})
 
 
 _CROSSING = """
@@ -136,49 +153,78 @@ WHERE x.subject IS NOT NULL AND x.at IS NOT NULL GROUP BY x.subject
 
 
 def _queue_outside(conn: psycopg.Connection, load: DailyLoad, outside: Outside, params: dict) -> None:
-    """Queue, for each crossing feed, its keys on the range's rows that fall on the covered
-    days, and for a point-in-time consumer that covered a later day, the range's subjects."""
+    """Queue, for each feed that declares a day, its keys on the range's rows that fall on the
+    covered days, and for a point-in-time consumer that covered a later day, the range's
+    subjects."""
     names = {"target": sql.Identifier(load.table), "dk": sql.Identifier(load.date_key)}
-    for feed, covered in outside.crossing:
-        values = sql.SQL(_CROSSING).format(value=sql.SQL(feed.value), day=sql.SQL(feed.day), **names)
+    for feed, day, covered in outside.crossing(load, moved_in=False):
+        values = sql.SQL(_CROSSING).format(value=sql.SQL(feed.value), day=sql.SQL(day), **names)
         queue_for(conn, feed.asset, values, params["batch"], params | {"covered": covered})
-    if outside.history:
+    history = outside.history(load)
+    if history and max(outside.covered[history]) > params["last_key"]:
         _, subject, instants = load.merge.changed_since
         values = sql.SQL(_SINCE_OF_RANGE).format(
             subject=sql.SQL(subject), at=sql.SQL(", ").join(sql.SQL(a) for a, _ in instants), **names)
-        queue_for(conn, outside.history, values, params["batch"], params)
+        queue_for(conn, history, values, params["batch"], params)
 
 
-# A range run of an aggregate takes the keys of its range (reloaded anyway) and of the days
-# outside it that a load covered; keys of days never loaded wait for the run that loads them.
-_FOLLOWED = """
-({day}) BETWEEN %(first_key)s AND %(last_key)s
-OR EXISTS (SELECT 1 FROM public.etl_batches b WHERE b.asset_key = %(asset)s AND b.status = 'success'
-           AND to_date(({day})::text, 'YYYYMMDD') BETWEEN b.partition_start AND b.partition_end)
+# Rows on a day outside the range whose key is staged in it: their event time was corrected
+# into the range. Deleted before the range is inserted again, with what they fed (their old
+# day is outside the range: every feed's key may name a covered day).
+_MOVED_IN = """
+WITH gone AS (DELETE FROM public.{target} t WHERE t.{dk} NOT BETWEEN %(first_key)s AND %(last_key)s
+              AND t.{nk} IN (SELECT s.{nk} FROM {staged} s WHERE s.partition_date BETWEEN %(first)s AND %(last)s)
+              RETURNING ARRAY[{values}]::text[], ARRAY[{days}]::integer[], ({subject})::text, least({at}))
+INSERT INTO moved_in SELECT * FROM gone
+"""
+_SINCE_MOVED_IN = """
+SELECT '>' || to_char(min(at) AT TIME ZONE 'Asia/Kolkata', 'YYYYMMDD') || ':' || subject FROM moved_in
+WHERE subject IS NOT NULL AND at IS NOT NULL GROUP BY subject
 """
 
 
-def _follow(conn: psycopg.Connection, load: DailyLoad, batch: Batch, params: dict) -> set[date]:
+def _take_over(conn: psycopg.Connection, load: DailyLoad, outside: Outside, params: dict) -> None:
+    """Delete the rows that moved into the range from other days (see _MOVED_IN), so that the
+    range's insert takes their key over, and queue what they fed on covered days."""
+    if load.natural_key is None:
+        return
+    crossing = outside.crossing(load, moved_in=True)
+    changed_since = load.merge.changed_since if load.merge else None
+    conn.execute("CREATE TEMP TABLE moved_in (v text[], d integer[], subject text, at timestamptz) ON COMMIT DROP")
+    ident = sql.Identifier
+    conn.execute(sql.SQL(_MOVED_IN).format(
+        target=ident(load.table), dk=ident(load.date_key), nk=ident(load.natural_key),
+        staged=sql.SQL(".").join(map(ident, load.staged_in.split("."))),
+        values=sql.SQL(", ").join(sql.SQL("({})::text").format(sql.SQL(f.value)) for f, _, _ in crossing),
+        days=sql.SQL(", ").join(sql.SQL("({})::integer").format(sql.SQL(d)) for _, d, _ in crossing),
+        subject=sql.SQL(changed_since[1] if changed_since else "NULL"),
+        at=sql.SQL(", ").join(sql.SQL(a) for a, _ in changed_since[2]) if changed_since
+        else sql.SQL("NULL::timestamptz")),
+        params)
+    for i, (feed, _, covered) in enumerate(crossing, start=1):
+        values = sql.SQL("SELECT v[{0}] FROM moved_in WHERE d[{0}] = ANY(%(covered)s)").format(sql.Literal(i))
+        queue_for(conn, feed.asset, values, params["batch"], params | {"covered": covered})
+    history = outside.history(load)
+    if history:
+        queue_for(conn, history, sql.SQL(_SINCE_MOVED_IN), params["batch"], params)
+    conn.execute("DROP TABLE moved_in")
+
+
+def _follow(conn: psycopg.Connection, load: DailyLoad, batch: Batch, days: DayRange) -> set[date]:
     """An aggregate merged by day or group: recompute the days outside the range its facts
-    queued (see _FOLLOWED) as a merge does; returns them."""
+    queued (merge.take_followed) as a merge does; returns them."""
     m = load.merge
     if m is None or not (m.key == load.date_key or m.regroup is not None):
         return set()
-    day = sql.SQL(m.day_of_key.format(k="merge_key"))
-    take(conn, load.table, m.key_type, sql.SQL(_FOLLOWED).format(day=day), params)
-    in_range = sql.SQL(m.day_of_key.format(k="k"))
-    conn.execute(sql.SQL("DELETE FROM merging WHERE ({}) BETWEEN %(first_key)s AND %(last_key)s").format(in_range),
-                 params)
-    if not conn.execute("SELECT EXISTS (SELECT 1 FROM merging)").fetchone()[0]:
+    if not take_followed(conn, load.table, m.key_type, m.day_of_key, days):
         return set()
     conn.execute("ANALYZE merging")
     return _merge_taken(conn, load, batch)
 
 
-def _replace(conn: psycopg.Connection, load: DailyLoad, target: sql.Identifier, params: dict, batch: Batch,
-             upsert: bool) -> None:
-    """Delete the days and insert them again; ``upsert``: take over a natural key now on
-    another day (a table without its indexes has no such row left: every row was deleted)."""
+def _replace(conn: psycopg.Connection, load: DailyLoad, target: sql.Identifier, params: dict, batch: Batch) -> None:
+    """Delete the days and insert them again (rows that moved in from other days are gone
+    already: _take_over)."""
     conn.execute(
         sql.SQL("DELETE FROM public.{} WHERE {} BETWEEN %(first_key)s AND %(last_key)s").format(
             target, sql.Identifier(load.date_key)
@@ -188,14 +234,6 @@ def _replace(conn: psycopg.Connection, load: DailyLoad, target: sql.Identifier, 
     insert = sql.SQL("INSERT INTO public.{} ({}, etl_batch_id) SELECT s.*, %(batch)s FROM ({}) s").format(
         target, sql.SQL(", ").join(map(sql.Identifier, load.columns)), sql.SQL(load.select)
     )
-    if load.natural_key and upsert:
-        insert += sql.SQL(" ON CONFLICT ({}) DO UPDATE SET {}").format(
-            sql.Identifier(load.natural_key),
-            sql.SQL(", ").join(
-                sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c))
-                for c in (*load.columns, "etl_batch_id") if c != load.natural_key
-            ),
-        )
     batch.rows_loaded = conn.execute(insert, params).rowcount
 
 

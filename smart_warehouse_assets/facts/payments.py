@@ -33,6 +33,7 @@ FACT_PAYMENTS = DailyLoad(
     table="fact_payments",
     date_key="paid_date_key",
     natural_key="payment_id",
+    staged_in="staging.payments",
     source_days="SELECT partition_date, count(*) FROM staging.payments "
                 "WHERE partition_date BETWEEN %(first)s AND %(last)s GROUP BY 1",
     select=f"""

@@ -53,6 +53,7 @@ FACT_PREDICTION_OUTCOME = DailyLoad(
     table="fact_prediction_outcome",
     date_key="prediction_date_key",
     natural_key="prediction_id",
+    staged_in="staging.predictions",
     # A change-driven run merges the predictions staging queued, and queues their prediction
     # days (as they were and are) for the performance aggregate.
     merge=Merge("prediction_id", "uuid", feeds=(Feed("agg_model_performance", "t.prediction_date_key"),)),

@@ -52,6 +52,7 @@ FACT_SERVICE_APPLICATIONS = DailyLoad(
     table="fact_service_applications",
     date_key="submitted_date_key",
     natural_key="application_id",
+    staged_in="staging.service_applications",
     # A change-driven run merges the changed applications, and queues what they were and are
     # for the aggregates: the submission-day group (a corrected submission recomputes the group
     # it left as well), and the decision day of a decided application (a decision corrected to

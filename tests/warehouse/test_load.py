@@ -455,3 +455,36 @@ def test_the_pipelines_sessions_run_without_jit_and_keep_the_urls_own_options(da
     with PostgresResource(url=wh, jit=True).connect() as conn:
         assert conn.execute("SHOW jit").fetchone()[0] == "on"
     assert scalar(wh, "SHOW jit") == "on"  # the server's setting is left alone
+
+
+def test_a_range_run_taking_over_a_moved_application_recomputes_the_days_it_left(loaded):
+    # A decided application's submission is corrected to an earlier day, and only that day is
+    # loaded again: its row moves there, and the aggregates of the day it left and of its
+    # decision day (both outside the run's range) follow, as a load of every day would have them.
+    urls, _ = loaded
+    wh = urls["warehouse"]
+    new_day = date(2026, 9, 3)
+    with psycopg.connect(urls["citizen"]) as citizen:
+        app, old_day = citizen.execute(
+            "SELECT application_id, (submitted_at AT TIME ZONE 'Asia/Kolkata')::date FROM service_applications "
+            "WHERE status IN ('approved', 'rejected') AND (submitted_at AT TIME ZONE 'Asia/Kolkata')::date >= %s "
+            "AND (decided_at AT TIME ZONE 'Asia/Kolkata')::date <= %s ORDER BY submitted_at, application_id LIMIT 1",
+            (date(2026, 9, 7), LAST_DAY)).fetchone()
+        citizen.execute("UPDATE service_applications SET submitted_at = submitted_at - make_interval(days => %s), "
+                        "updated_at = now() WHERE application_id = %s", ((old_day - new_day).days, app))
+    assert load_warehouse(urls, new_day, new_day).success
+
+    def state():
+        # step_sla_breaches (last column) left out: the range run reloads no other day's actions,
+        # whose minutes count from the corrected submission.
+        return {"fact_service_applications": contents(wh, "fact_service_applications"),
+                "agg_daily_decisions": contents(wh, "agg_daily_decisions"),
+                "agg_daily_applications": [r[:-1] for r in contents(wh, "agg_daily_applications")]}
+
+    assert rows(wh, "SELECT submitted_date_key FROM fact_service_applications WHERE application_id = %s", (app,)) \
+        == [(int(new_day.strftime("%Y%m%d")),)]
+    after_one_day = state()
+    assert load_warehouse(urls, TEST_START, LAST_DAY).success
+    every_day = state()
+    for table in every_day:
+        assert after_one_day[table] == every_day[table], table
