@@ -5,7 +5,9 @@ mark the batch successful, commit: a re-run or an overlapping backfill gives the
 and a failure leaves the previous rows whole.
 
 A load that declares ``merge`` (merge.py) writes, in a change-driven run, only the rows
-whose keys were queued for it (:func:`merge_rows`), in one transaction as well.
+whose keys were queued for it (:func:`merge_rows`), in one transaction as well. A range run
+follows what it changes outside its range (merge.py, "Range runs"): a fact queues those
+keys of the downstream's days, an aggregate recomputes them with its range.
 """
 
 
@@ -20,7 +22,7 @@ from smart_warehouse_assets.asset_factory import LoadResult, warehouse_asset
 from smart_warehouse_assets.batches import Batch, lock_asset, open_batch
 from smart_warehouse_assets.catalog import table_metadata
 from smart_warehouse_assets.deferred_indexes import deferred, replaces_whole_table
-from smart_warehouse_assets.merge import Feed, Merge, judged_days, merge_window, take, take_followed
+from smart_warehouse_assets.merge import COVERED, Feed, Merge, judged_days, merge_window, take, take_followed
 from smart_warehouse_assets.merge import queue as queue_for
 from smart_warehouse_assets.partition_metadata import DayFigures, count_days
 from smart_warehouse_assets.partitions import DayRange, day_range
@@ -94,9 +96,9 @@ def replace_days(load: DailyLoad, warehouse: PostgresResource, batch: Batch, day
 
 # The downstream's days outside the range that one of its successful loads covered.
 _COVERED_OUTSIDE = """
-SELECT coalesce(array_agg(DISTINCT to_char(d, 'YYYYMMDD')::integer), '{}')
-FROM public.etl_batches b, generate_series(b.partition_start, b.partition_end, interval '1 day') d
-WHERE b.asset_key = %(asset)s AND b.status = 'success' AND d::date NOT BETWEEN %(first)s AND %(last)s
+SELECT coalesce(array_agg(to_char(d, 'YYYYMMDD')::integer), '{}')
+FROM unnest(""" + COVERED + """) r, generate_series(lower(r), upper(r) - 1, interval '1 day') d
+WHERE d::date NOT BETWEEN %(first)s AND %(last)s
 """
 
 
