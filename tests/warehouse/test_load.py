@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import dagster as dg
 import psycopg
 import pytest
 
 from tests.conftest import LAST_DAY, TEST_START, load_warehouse
+from tests.operations.helpers import training_days
 from tests.warehouse.helpers import DIMENSIONS, FACTS, contents, rows, scalar
 
 EVENT_SOURCES = {  # fact -> (portal, source count per IST day, fact date key, quarantine table)
@@ -457,12 +458,17 @@ def test_the_pipelines_sessions_run_without_jit_and_keep_the_urls_own_options(da
     assert scalar(wh, "SHOW jit") == "on"  # the server's setting is left alone
 
 
-def test_a_range_run_taking_over_a_moved_application_recomputes_the_days_it_left(loaded):
-    # A decided application's submission is corrected to an earlier day, and only that day is
-    # loaded again: its row moves there, and the aggregates of the day it left and of its
-    # decision day (both outside the run's range) follow, as a load of every day would have them.
+def test_a_range_run_taking_over_moved_rows_recomputes_the_days_they_left(loaded):
+    # A decided application's submission is corrected to an earlier day and a prediction's
+    # time to a later one, and only that day is loaded again: both rows move there, and what
+    # they fed on the days they left (both outside the run's range) follows — the aggregates
+    # of the application's old submission day and its decision day, the model performance of
+    # the prediction's old day, the training set's files of both days and of the applicant's
+    # later predictions — as a load of every day would have them.
     urls, _ = loaded
     wh = urls["warehouse"]
+    assert load_warehouse(urls, TEST_START, LAST_DAY, selection=dg.AssetSelection.assets(  # a copy has no folder
+        dg.AssetKey.from_user_string("training/eligibility_scoring"))).success
     new_day = date(2026, 9, 3)
     with psycopg.connect(urls["citizen"]) as citizen:
         app, old_day = citizen.execute(
@@ -472,17 +478,31 @@ def test_a_range_run_taking_over_a_moved_application_recomputes_the_days_it_left
             (date(2026, 9, 7), LAST_DAY)).fetchone()
         citizen.execute("UPDATE service_applications SET submitted_at = submitted_at - make_interval(days => %s), "
                         "updated_at = now() WHERE application_id = %s", ((old_day - new_day).days, app))
+    with psycopg.connect(urls["aiml"]) as aiml:
+        (prediction,) = aiml.execute(
+            "UPDATE predictions SET predicted_at = predicted_at + interval '1 day', updated_at = now() "
+            "WHERE prediction_id = (SELECT prediction_id FROM predictions WHERE use_case_code = 'ELIGIBILITY_SCORING' "
+            "AND status <> 'deleted' AND (predicted_at AT TIME ZONE 'Asia/Kolkata')::date = %s "
+            "ORDER BY prediction_id LIMIT 1) RETURNING prediction_id", (new_day - timedelta(days=1),)).fetchone()
     assert load_warehouse(urls, new_day, new_day).success
 
     def state():
         # step_sla_breaches (last column) left out: the range run reloads no other day's actions,
-        # whose minutes count from the corrected submission.
+        # whose minutes count from the corrected submission. Model performance of eligibility
+        # only: the other use cases' outcomes depend on the clock of their extraction.
         return {"fact_service_applications": contents(wh, "fact_service_applications"),
                 "agg_daily_decisions": contents(wh, "agg_daily_decisions"),
-                "agg_daily_applications": [r[:-1] for r in contents(wh, "agg_daily_applications")]}
+                "agg_daily_applications": [r[:-1] for r in contents(wh, "agg_daily_applications")],
+                "fact_eligibility_scoring": contents(wh, "fact_eligibility_scoring"),
+                "agg_model_performance": [r for r in contents(wh, "agg_model_performance")
+                                          if r[2] == "ELIGIBILITY_SCORING"],
+                "training": training_days(wh)}
 
+    new_key = int(new_day.strftime("%Y%m%d"))
     assert rows(wh, "SELECT submitted_date_key FROM fact_service_applications WHERE application_id = %s", (app,)) \
-        == [(int(new_day.strftime("%Y%m%d")),)]
+        == [(new_key,)]
+    assert rows(wh, "SELECT prediction_date_key FROM fact_eligibility_scoring WHERE prediction_id = %s",
+                (prediction,)) == [(new_key,)]
     after_one_day = state()
     assert load_warehouse(urls, TEST_START, LAST_DAY).success
     every_day = state()
