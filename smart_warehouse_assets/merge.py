@@ -110,7 +110,7 @@ class Feed:
     # When the key may name another day of the downstream than the row's own (a decision day,
     # an action's application's submission day): SQL on the same row, that day as YYYYMMDD. A
     # range run of the fact then queues the keys of such days outside its range that an earlier
-    # load of the downstream covered (facts/load.py, queue_crossing): nothing else reloads them.
+    # load of the downstream covered (facts/load.py, _queue_outside): nothing else reloads them.
     day: str | None = None
     # Assets whose tables ``value`` or ``day`` read: a range run locks them while it computes
     # the keys, so it reads them as a concurrent load of them committed them.
@@ -136,7 +136,7 @@ class Merge:
     # An aggregate whose queued keys name its groups rather than its days (see Regroup).
     regroup: Regroup | None = None
     # An aggregate's day (YYYYMMDD integer) of a queued key, SQL on the key as text ``{k}``:
-    # what a range run of it follows (facts/load.py, follow).
+    # what a range run of it follows (take_followed).
     day_of_key: str = "{k}::integer"
 
     def __post_init__(self) -> None:

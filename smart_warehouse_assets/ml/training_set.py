@@ -298,12 +298,11 @@ def plan(conn, folder: Path, run_days: DayRange, *, replacing: bool = False) -> 
     built = {d for d in _manifest_days(folder) if (folder / file_name(d)).exists()}
     if replacing:
         whole = set(run_days.days()) | (legacy & built)
+        touched = {d: n for d, n in touched.items() if d in built}
     else:
         whole = legacy | (set(run_days.days()) - built) | (set(touched) - built)
     if legacy_since is not None:
         whole |= {d for d in built if d >= legacy_since}
-    if replacing:
-        touched = {d: n for d, n in touched.items() if d in built}
     patched = {d: n for d, n in touched.items() if d not in whole}
     return Rewrite(DayRange.of(whole, run_days.last), DayRange.of(patched, run_days.last), patched)
 
