@@ -196,9 +196,19 @@ def quarantine_rate(staging_table: str, source_database: str, source_table: str,
     )
 
 
+# The primary key is spelled from the catalog rows of the query's snapshot, not with
+# pg_get_constraintdef, which looks the constraint up in the catalog as it stands when called:
+# a load that rebuilds the key (deferred_indexes.py) and commits while this query runs would
+# leave the key this snapshot sees unknown there, and the check would call it missing.
 _CONSTRAINTS = """
+SELECT 'PRIMARY KEY (' || string_agg(quote_ident(a.attname), ', ' ORDER BY k.n) || ')' FROM pg_constraint c
+CROSS JOIN LATERAL unnest(c.conkey) WITH ORDINALITY k (attnum, n)
+JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum
+WHERE c.conrelid = to_regclass(%(rel)s) AND c.contype = 'p' AND c.convalidated
+GROUP BY c.oid
+UNION
 SELECT pg_get_constraintdef(c.oid) FROM pg_constraint c
-WHERE c.conrelid = to_regclass(%(rel)s) AND c.contype IN ('p', 'c') AND c.convalidated
+WHERE c.conrelid = to_regclass(%(rel)s) AND c.contype = 'c' AND c.convalidated
 UNION
 SELECT 'NOT NULL ' || a.attname FROM pg_attribute a
 WHERE a.attrelid = to_regclass(%(rel)s) AND a.attnum > 0 AND NOT a.attisdropped AND a.attnotnull
