@@ -239,6 +239,8 @@ def take_followed(conn: psycopg.Connection, asset: str, key_type: str, day_of_ke
     params = {"first_key": days.first_key, "last_key": days.last_key}
     take(conn, asset, key_type, sql.SQL(_FOLLOWED).format(day=sql.SQL(day_of_key.format(k="merge_key"))), params)
     in_range = sql.SQL(day_of_key.format(k="k"))
-    conn.execute(sql.SQL("DELETE FROM merging WHERE ({}) BETWEEN %(first_key)s AND %(last_key)s").format(in_range),
-                 params)
+    dropped = conn.execute(sql.SQL("DELETE FROM merging WHERE ({}) BETWEEN %(first_key)s AND %(last_key)s")
+                           .format(in_range), params).rowcount
+    if dropped:
+        conn.execute("ANALYZE merging")  # the statistics take() gathered counted them
     return conn.execute("SELECT EXISTS (SELECT 1 FROM merging)").fetchone()[0]

@@ -38,10 +38,10 @@ from smart_warehouse_assets.sources import registry
 
 # The aggregate group of a breaching step's application, looked up in the applications fact,
 # and its day (the application's submission day: before the step's, often outside its range).
-STEP_BREACH_GROUP = f"""CASE WHEN NOT t.step_sla_met THEN (SELECT {application_group('f')}
+_OF_BREACHING_APPLICATION = """CASE WHEN NOT t.step_sla_met THEN (SELECT {}
     FROM public.fact_service_applications f WHERE f.application_id = t.application_id) END"""
-STEP_BREACH_DAY = """CASE WHEN NOT t.step_sla_met THEN (SELECT f.submitted_date_key
-    FROM public.fact_service_applications f WHERE f.application_id = t.application_id) END"""
+STEP_BREACH_GROUP = _OF_BREACHING_APPLICATION.format(application_group("f"))
+STEP_BREACH_DAY = _OF_BREACHING_APPLICATION.format("f.submitted_date_key")
 
 FACT_APPLICATION_PROCESSING = DailyLoad(
     table="fact_application_processing",

@@ -144,14 +144,21 @@ _CROSSING = """
 SELECT {value} FROM public.{target} t
 WHERE t.{dk} BETWEEN %(first_key)s AND %(last_key)s AND ({day}) = ANY(%(covered)s)
 """
-# Each subject of the range's rows with the IST day of its earliest instant, as a merge queues
-# a changed subject (_CHANGED_SINCE): its history may differ from that day on.
-_SINCE_OF_RANGE = """
+# What a point-in-time consumer (Merge.changed_since) is queued: per subject of the instants
+# of ``{instants}`` (at, subject), ">YYYYMMDD:<subject>" of the IST day of the earliest; its
+# history may differ from that day on. A null instant or subject queues nothing.
+_SINCE = """
 SELECT '>' || to_char(min(x.at) AT TIME ZONE 'Asia/Kolkata', 'YYYYMMDD') || ':' || x.subject
-FROM (SELECT ({subject})::text AS subject, least({at}) AS at FROM public.{target} t
-      WHERE t.{dk} BETWEEN %(first_key)s AND %(last_key)s) x
-WHERE x.subject IS NOT NULL AND x.at IS NOT NULL GROUP BY x.subject
+FROM ({instants}) x (at, subject) WHERE x.subject IS NOT NULL AND x.at IS NOT NULL GROUP BY x.subject
 """
+# The range's rows, each at its earliest instant.
+_RANGE_INSTANTS = """
+SELECT least({at}), ({subject})::text FROM public.{target} t WHERE t.{dk} BETWEEN %(first_key)s AND %(last_key)s
+"""
+
+
+def _since(instants: sql.Composable) -> sql.Composable:
+    return sql.SQL(_SINCE).format(instants=instants)
 
 
 def _queue_outside(conn: psycopg.Connection, load: DailyLoad, outside: Outside, params: dict) -> None:
@@ -165,8 +172,8 @@ def _queue_outside(conn: psycopg.Connection, load: DailyLoad, outside: Outside, 
     history = outside.history(load)
     if history and max(outside.covered[history]) > params["last_key"]:
         _, subject, instants = load.merge.changed_since
-        values = sql.SQL(_SINCE_OF_RANGE).format(
-            subject=sql.SQL(subject), at=sql.SQL(", ").join(sql.SQL(a) for a, _ in instants), **names)
+        values = _since(sql.SQL(_RANGE_INSTANTS).format(
+            subject=sql.SQL(subject), at=sql.SQL(", ").join(sql.SQL(a) for a, _ in instants), **names))
         queue_for(conn, history, values, params["batch"], params)
 
 
@@ -178,10 +185,6 @@ WITH gone AS (DELETE FROM public.{target} t WHERE t.{dk} NOT BETWEEN %(first_key
               AND t.{nk} IN (SELECT s.{nk} FROM {staged} s WHERE s.partition_date BETWEEN %(first)s AND %(last)s)
               RETURNING ARRAY[{values}]::text[], ARRAY[{days}]::integer[], ({subject})::text, least({at}))
 INSERT INTO moved_in SELECT * FROM gone
-"""
-_SINCE_MOVED_IN = """
-SELECT '>' || to_char(min(at) AT TIME ZONE 'Asia/Kolkata', 'YYYYMMDD') || ':' || subject FROM moved_in
-WHERE subject IS NOT NULL AND at IS NOT NULL GROUP BY subject
 """
 
 
@@ -208,7 +211,7 @@ def _take_over(conn: psycopg.Connection, load: DailyLoad, outside: Outside, para
         queue_for(conn, feed.asset, values, params["batch"], params | {"covered": covered})
     history = outside.history(load)
     if history:
-        queue_for(conn, history, sql.SQL(_SINCE_MOVED_IN), params["batch"], params)
+        queue_for(conn, history, _since(sql.SQL("SELECT at, subject FROM moved_in")), params["batch"], params)
     conn.execute("DROP TABLE moved_in")
 
 
@@ -220,7 +223,6 @@ def _follow(conn: psycopg.Connection, load: DailyLoad, batch: Batch, days: DayRa
         return set()
     if not take_followed(conn, load.table, m.key_type, m.day_of_key, days):
         return set()
-    conn.execute("ANALYZE merging")
     return _merge_taken(conn, load, batch)
 
 
@@ -256,21 +258,18 @@ WITH put AS (INSERT INTO public.{target} AS t ({cols}, etl_batch_id)
                        ARRAY[{compared}]::text[], ({subject})::text)
 INSERT INTO moved SELECT false, * FROM put
 """
-# The earliest instant that changed (Merge.changed_since) per subject, as ">YYYYMMDD:<subject>"
-# of its IST day: per key, the instants whose compared value differs between the row removed
-# and the row written (for the subjects of both), and every instant of a key on one side only.
-# least() skips nulls (an undecided application); a null instant or subject queues nothing.
-_CHANGED_SINCE = """
-SELECT '>' || to_char(min(v) AT TIME ZONE 'Asia/Kolkata', 'YYYYMMDD') || ':' || subject FROM (
-    SELECT least(o.at[i], n.at[i]) AS v, s.subject
-    FROM moved o JOIN moved n ON n.k = o.k AND NOT n.removed, generate_subscripts(o.at, 1) i,
-         LATERAL (VALUES (o.subject), (n.subject)) s (subject)
-    WHERE o.removed AND o.compared[i] IS DISTINCT FROM n.compared[i]
-    UNION ALL
-    SELECT unnest(m.at), m.subject FROM moved m
-    WHERE NOT EXISTS (SELECT 1 FROM moved x WHERE x.k = m.k AND x.removed <> m.removed)
-) changed
-WHERE subject IS NOT NULL GROUP BY subject
+# The instants that changed (Merge.changed_since), for _SINCE: per key, the instants whose
+# compared value differs between the row removed and the row written (for the subjects of
+# both), and every instant of a key on one side only. least() skips nulls (an undecided
+# application).
+_CHANGED_INSTANTS = """
+SELECT least(o.at[i], n.at[i]), s.subject
+FROM moved o JOIN moved n ON n.k = o.k AND NOT n.removed, generate_subscripts(o.at, 1) i,
+     LATERAL (VALUES (o.subject), (n.subject)) s (subject)
+WHERE o.removed AND o.compared[i] IS DISTINCT FROM n.compared[i]
+UNION ALL
+SELECT unnest(m.at), m.subject FROM moved m
+WHERE NOT EXISTS (SELECT 1 FROM moved x WHERE x.k = m.k AND x.removed <> m.removed)
 """
 # Per day: rows written there, and rows that were there and are no more. One pass grouped by
 # key and day (a key is deleted and inserted at most once): a NOT EXISTS inside the FILTER
@@ -320,7 +319,7 @@ def _merge_taken(conn: psycopg.Connection, load: DailyLoad, batch: Batch) -> set
     for i, feed in enumerate(m.feeds, start=1):
         queue_for(conn, feed.asset, sql.SQL("SELECT feeds[{}] FROM moved").format(sql.Literal(i)), batch.batch_id)
     if m.changed_since:
-        queue_for(conn, m.changed_since[0], sql.SQL(_CHANGED_SINCE), batch.batch_id)
+        queue_for(conn, m.changed_since[0], _since(sql.SQL(_CHANGED_INSTANTS)), batch.batch_id)
     return touched
 
 
