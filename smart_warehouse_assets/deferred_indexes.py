@@ -14,12 +14,18 @@ with its old indexes, a reader never sees the table without them, and a duplicat
 fails the load at the key's rebuild with the key named. The old rows are deleted, not
 truncated, so a reader's older snapshot still sees them.
 
+"Every row" allows a sliver (``KEPT_SHARE``): a change-driven run stages the rows changed
+in its window whatever their day, so after the nightly run a few rows of today sit beyond
+the last partition the weekly full reload replaces (every partition ends yesterday). Those
+rows are kept, and any of them whose key the load writes again is deleted first by its
+caller (a moved row), so the rebuilt key cannot fail on them.
+
 Dropping an index takes the table's ACCESS EXCLUSIVE lock until commit: readers wait for the
-load instead of reading the old rows. So this is tried only when the load replaces the whole
-table, and only if the lock comes within ``LOCK_WAIT``: a long analyst query holding the
-table keeps the load on the ordinary path (indexes maintained), rather than queueing every
-later reader behind it. So does a role that may not build the table's indexes. A constraint
-another table's foreign key relies on is kept.
+load instead of reading the old rows. So this is tried only when the load replaces the table
+(but for that sliver), and only if the lock comes within ``LOCK_WAIT``: a long analyst query
+holding the table keeps the load on the ordinary path (indexes maintained), rather than
+queueing every later reader behind it. So does a role that may not build the table's
+indexes. A constraint another table's foreign key relies on is kept.
 """
 
 from __future__ import annotations
@@ -51,11 +57,12 @@ ORDER BY 3 DESC, 1
 
 
 @contextmanager
-def deferred(conn: psycopg.Connection, table: str, whole_table: bool) -> Iterator[bool]:
-    """Inside ``conn``'s transaction: when ``whole_table`` and the lock comes in time, drop the
+def deferred(conn: psycopg.Connection, table: str, replacing: bool) -> Iterator[bool]:
+    """Inside ``conn``'s transaction: when ``replacing`` (the load replaces the table, but for
+    the rows ``rows_outside`` allows) and the lock comes in time, drop the
     indexes of ``table`` ("schema.name") for the block and build them again after it. Yields
     whether it did (then the table has no unique index: no ``ON CONFLICT`` inside)."""
-    if not whole_table or not _locked(conn, table):
+    if not replacing or not _locked(conn, table):
         yield False
         return
     indexes = conn.execute(_INDEXES, {"table": table}).fetchall()
@@ -70,19 +77,26 @@ def deferred(conn: psycopg.Connection, table: str, whole_table: bool) -> Iterato
         conn.execute(build)
 
 
-# No row of the table lies outside first..last (or has no day at all).
-_NOTHING_OUTSIDE = """
-SELECT NOT EXISTS (SELECT 1 FROM {0} WHERE {1} < %(first)s)
-   AND NOT EXISTS (SELECT 1 FROM {0} WHERE {1} > %(last)s)
-   AND NOT EXISTS (SELECT 1 FROM {0} WHERE {1} IS NULL)
+# The rows outside first..last (or with no day at all), counted by the column's index until
+# they pass %(limit)s (the LIMIT binds the whole UNION ALL).
+_OUTSIDE = """
+SELECT count(*) FROM (
+    SELECT 1 FROM {0} WHERE {1} < %(first)s UNION ALL SELECT 1 FROM {0} WHERE {1} > %(last)s
+    UNION ALL SELECT 1 FROM {0} WHERE {1} IS NULL LIMIT %(limit)s + 1) outside
 """
+# The rows a load may keep outside its days and still build the indexes after its rows.
+KEPT_SHARE = 0.05
 
 
-def replaces_whole_table(conn: psycopg.Connection, table: str, column: str, first, last) -> bool:
-    """Whether replacing the rows whose ``column`` lies in first..last replaces every row of
-    ``table`` ("schema.name"); three probes of the column's index."""
-    query = sql.SQL(_NOTHING_OUTSIDE).format(_qualified(table), sql.Identifier(column))
-    return conn.execute(query, {"first": first, "last": last}).fetchone()[0]
+def rows_outside(conn: psycopg.Connection, table: str, column: str, first, last) -> int | None:
+    """How many rows of ``table`` ("schema.name") a load replacing the rows whose ``column``
+    lies in first..last keeps: 0 when it replaces every row, None when they are more than
+    ``KEPT_SHARE`` of the table (by the planner's row count, which each load's ANALYZE keeps)."""
+    (estimate,) = conn.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", (table,)).fetchone()
+    limit = int(max(estimate, 0) * KEPT_SHARE)
+    query = sql.SQL(_OUTSIDE).format(_qualified(table), sql.Identifier(column))
+    (outside,) = conn.execute(query, {"first": first, "last": last, "limit": limit}).fetchone()
+    return outside if outside <= limit else None
 
 
 def _qualified(table: str) -> sql.Composable:

@@ -21,7 +21,7 @@ from psycopg import sql
 from smart_warehouse_assets.asset_factory import LoadResult, warehouse_asset
 from smart_warehouse_assets.batches import Batch, lock_asset, open_batch
 from smart_warehouse_assets.catalog import table_metadata
-from smart_warehouse_assets.deferred_indexes import deferred, replaces_whole_table
+from smart_warehouse_assets.deferred_indexes import deferred, rows_outside
 from smart_warehouse_assets.merge import COVERED, Feed, Merge, judged_days, merge_window, take, take_followed
 from smart_warehouse_assets.merge import queue as queue_for
 from smart_warehouse_assets.partition_metadata import DayFigures, count_days
@@ -79,13 +79,14 @@ def replace_days(load: DailyLoad, warehouse: PostgresResource, batch: Batch, day
             batch.per_day[day] = DayFigures(extracted=extracted)
         batch.rows_extracted = sum(f.extracted for f in batch.per_day.values())
         table = f"public.{load.table}"
-        # Replacing every row: the table's indexes are built after it (deferred_indexes.py).
-        whole = replaces_whole_table(conn, table, load.date_key, days.first_key, days.last_key)
+        # Replacing every row (but a sliver): the table's indexes are built after it (deferred_indexes.py).
+        kept = rows_outside(conn, table, load.date_key, days.first_key, days.last_key)
+        whole = kept == 0
         outside = _outside(conn, load, params, moved_in=not whole)
         _queue_outside(conn, load, outside, params)  # the rows as they were
         if not whole:
             _take_over(conn, load, outside, params)
-        with deferred(conn, table, whole):
+        with deferred(conn, table, kept is not None):
             _replace(conn, load, target, params, batch)
         _queue_outside(conn, load, outside, params)  # and as they are
         followed = _follow(conn, load, batch, days)

@@ -22,7 +22,7 @@ import psycopg
 from psycopg import sql
 
 from smart_warehouse_assets.batches import Batch, lock_asset
-from smart_warehouse_assets.deferred_indexes import deferred, replaces_whole_table
+from smart_warehouse_assets.deferred_indexes import deferred, rows_outside
 from smart_warehouse_assets.merge import queue
 from smart_warehouse_assets.operations.changes import Window
 from smart_warehouse_assets.partition_metadata import DayFigures
@@ -66,6 +66,8 @@ def _look_up(lookup: Lookup, source: PostgresResource, wh: psycopg.Connection, n
 
 
 _DELETE_STAGED_DAYS = "DELETE FROM staging.{} WHERE partition_date BETWEEN %(first)s AND %(last)s"
+# After the range's days are deleted: staged rows (of other days) whose key the range stages now.
+_DELETE_MOVED_IN = "DELETE FROM staging.{target} s USING checked c WHERE s.{pk} = c.{pk} AND c.reject_reason IS NULL"
 _DELETE_REJECTED_DAYS = """
 DELETE FROM staging.rejected_rows
 WHERE source_database = %(db)s AND source_table = %(table)s
@@ -114,12 +116,15 @@ def extract(
         target = sql.Identifier(spec.staging_table)
         span = {"first": days.first, "last": days.last} if entry.partitioned else {}
         table = f"staging.{spec.staging_table}"
-        # Replacing every staged row: the table's indexes are built after it (deferred_indexes.py).
-        whole = not entry.partitioned or replaces_whole_table(wh, table, "partition_date", days.first, days.last)
-        with deferred(wh, table, whole) as bare:
+        # Replacing every staged row (but a sliver): the table's indexes are built after it
+        # (deferred_indexes.py).
+        kept = rows_outside(wh, table, "partition_date", days.first, days.last) if entry.partitioned else 0
+        with deferred(wh, table, kept is not None) as bare:
             if entry.partitioned:
                 wh.execute(sql.SQL(_DELETE_STAGED_DAYS).format(target), span)
                 wh.execute(_DELETE_REJECTED_DAYS, names | span)
+                if bare and kept:  # a row kept on another day whose key the range stages now moved here
+                    wh.execute(sql.SQL(_DELETE_MOVED_IN).format(target=target, pk=sql.Identifier(spec.pk)))
             else:
                 wh.execute(sql.SQL("DELETE FROM staging.{}").format(target))
                 wh.execute(_DELETE_REJECTED_ALL, names)
