@@ -244,3 +244,18 @@ def take_followed(conn: psycopg.Connection, asset: str, key_type: str, day_of_ke
     if dropped:
         conn.execute("ANALYZE merging")  # the statistics take() gathered counted them
     return conn.execute("SELECT EXISTS (SELECT 1 FROM merging)").fetchone()[0]
+
+
+# What a point-in-time consumer (Merge.changed_since) is queued: per subject of the instants
+# of ``{instants}`` (at, subject), ">YYYYMMDD:<subject>" of the IST day of the earliest; its
+# history may differ from that day on. A null instant or subject queues nothing.
+_SINCE = """
+SELECT '>' || to_char(min(x.at) AT TIME ZONE 'Asia/Kolkata', 'YYYYMMDD') || ':' || x.subject
+FROM ({instants}) x (at, subject) WHERE x.subject IS NOT NULL AND x.at IS NOT NULL GROUP BY x.subject
+"""
+
+
+def since_keys(instants: sql.Composable) -> sql.Composable:
+    """The keys a point-in-time consumer is queued for ``instants``, a select of (at, subject)
+    rows: the facts' merges and range runs, and the dimensions' new versions."""
+    return sql.SQL(_SINCE).format(instants=instants)

@@ -16,7 +16,7 @@ import psycopg
 from psycopg import sql
 
 from smart_warehouse_assets.batches import Batch, lock_asset
-from smart_warehouse_assets.merge import queue
+from smart_warehouse_assets.merge import queue, since_keys
 from smart_warehouse_assets.sql_fragments import aliased
 
 OPEN_END = "9999-12-31 00:00:00+00"
@@ -47,10 +47,8 @@ FROM (SELECT DISTINCT ON ({nk}) * FROM ({source}) src ORDER BY {nk}, updated_at 
 LEFT JOIN public.{table} d ON d.{nk} = s.{nk} AND d.is_current
 WHERE d.{key} IS NULL OR ({changed})
 """
-_CHANGED_SINCE = """
-SELECT '>' || to_char(new_from AT TIME ZONE 'Asia/Kolkata', 'YYYYMMDD') || ':' || {member} || x.{nk}
-FROM scd_delta x WHERE current_key IS NOT NULL
-"""
+# A changed member's new version, as of when it starts (for merge.since_keys).
+_NEW_VERSIONS = "SELECT x.new_from, {member} || x.{nk} FROM scd_delta x WHERE current_key IS NOT NULL"
 _CLOSE = """
 UPDATE public.{table} d SET valid_to = x.new_from, is_current = false
 FROM scd_delta x WHERE d.{key} = x.current_key
@@ -79,7 +77,7 @@ def merge(conn: psycopg.Connection, dim: Scd2Dimension, batch: Batch, asset_key:
         "SELECT count(*) FILTER (WHERE current_key IS NULL), count(*) FILTER (WHERE current_key IS NOT NULL) FROM scd_delta"
     ).fetchone()
     for asset in dim.changes_since_for:
-        queue(conn, asset, sql.SQL(_CHANGED_SINCE).format(member=sql.Literal(f"{dim.table}:"), **names),
+        queue(conn, asset, since_keys(sql.SQL(_NEW_VERSIONS).format(member=sql.Literal(f"{dim.table}:"), **names)),
               batch.batch_id)
     conn.execute(sql.SQL(_CLOSE).format(**names))
     conn.execute(

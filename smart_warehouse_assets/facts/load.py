@@ -24,6 +24,7 @@ from smart_warehouse_assets.catalog import table_metadata
 from smart_warehouse_assets.deferred_indexes import deferred, rows_outside
 from smart_warehouse_assets.merge import COVERED, Feed, Merge, judged_days, merge_window, take, take_followed
 from smart_warehouse_assets.merge import queue as queue_for
+from smart_warehouse_assets.merge import since_keys
 from smart_warehouse_assets.partition_metadata import DayFigures, count_days
 from smart_warehouse_assets.partitions import DayRange, day_range
 from smart_warehouse_assets.resources import PostgresResource, set_local
@@ -145,21 +146,10 @@ _CROSSING = """
 SELECT {value} FROM public.{target} t
 WHERE t.{dk} BETWEEN %(first_key)s AND %(last_key)s AND ({day}) = ANY(%(covered)s)
 """
-# What a point-in-time consumer (Merge.changed_since) is queued: per subject of the instants
-# of ``{instants}`` (at, subject), ">YYYYMMDD:<subject>" of the IST day of the earliest; its
-# history may differ from that day on. A null instant or subject queues nothing.
-_SINCE = """
-SELECT '>' || to_char(min(x.at) AT TIME ZONE 'Asia/Kolkata', 'YYYYMMDD') || ':' || x.subject
-FROM ({instants}) x (at, subject) WHERE x.subject IS NOT NULL AND x.at IS NOT NULL GROUP BY x.subject
-"""
 # The range's rows, each at its earliest instant.
 _RANGE_INSTANTS = """
 SELECT least({at}), ({subject})::text FROM public.{target} t WHERE t.{dk} BETWEEN %(first_key)s AND %(last_key)s
 """
-
-
-def _since(instants: sql.Composable) -> sql.Composable:
-    return sql.SQL(_SINCE).format(instants=instants)
 
 
 def _queue_outside(conn: psycopg.Connection, load: DailyLoad, outside: Outside, params: dict) -> None:
@@ -173,7 +163,7 @@ def _queue_outside(conn: psycopg.Connection, load: DailyLoad, outside: Outside, 
     history = outside.history(load)
     if history and max(outside.covered[history]) > params["last_key"]:
         _, subject, instants = load.merge.changed_since
-        values = _since(sql.SQL(_RANGE_INSTANTS).format(
+        values = since_keys(sql.SQL(_RANGE_INSTANTS).format(
             subject=sql.SQL(subject), at=sql.SQL(", ").join(sql.SQL(a) for a, _ in instants), **names))
         queue_for(conn, history, values, params["batch"], params)
 
@@ -212,7 +202,7 @@ def _take_over(conn: psycopg.Connection, load: DailyLoad, outside: Outside, para
         queue_for(conn, feed.asset, values, params["batch"], params | {"covered": covered})
     history = outside.history(load)
     if history:
-        queue_for(conn, history, _since(sql.SQL("SELECT at, subject FROM moved_in")), params["batch"], params)
+        queue_for(conn, history, since_keys(sql.SQL("SELECT at, subject FROM moved_in")), params["batch"], params)
     conn.execute("DROP TABLE moved_in")
 
 
@@ -259,7 +249,7 @@ WITH put AS (INSERT INTO public.{target} AS t ({cols}, etl_batch_id)
                        ARRAY[{compared}]::text[], ({subject})::text)
 INSERT INTO moved SELECT false, * FROM put
 """
-# The instants that changed (Merge.changed_since), for _SINCE: per key, the instants whose
+# The instants that changed (Merge.changed_since), for merge.since_keys: per key, the instants whose
 # compared value differs between the row removed and the row written (for the subjects of
 # both), and every instant of a key on one side only. least() skips nulls (an undecided
 # application).
@@ -320,7 +310,7 @@ def _merge_taken(conn: psycopg.Connection, load: DailyLoad, batch: Batch) -> set
     for i, feed in enumerate(m.feeds, start=1):
         queue_for(conn, feed.asset, sql.SQL("SELECT feeds[{}] FROM moved").format(sql.Literal(i)), batch.batch_id)
     if m.changed_since:
-        queue_for(conn, m.changed_since[0], _since(sql.SQL(_CHANGED_INSTANTS)), batch.batch_id)
+        queue_for(conn, m.changed_since[0], since_keys(sql.SQL(_CHANGED_INSTANTS)), batch.batch_id)
     return touched
 
 
