@@ -256,7 +256,6 @@ def _training_rebuilt(result) -> set[date]:
             and e.materialization.metadata["merged"].value}
 
 
-
 def _nightly_request(urls: dict[str, str], instance: dg.DagsterInstance, yesterday: date) -> dg.RunRequest:
     """What the nightly schedule asks for at 01:30 IST the day after ``yesterday``."""
     at = datetime.combine(yesterday + timedelta(days=1), datetime.min.time(), IST).replace(hour=1, minute=30)
