@@ -57,13 +57,13 @@ ORDER BY 3 DESC, 1
 
 
 @contextmanager
-def deferred(conn: psycopg.Connection, table: str, replacing: bool) -> Iterator[None]:
+def deferred(conn: psycopg.Connection, table: str, replacing: bool) -> Iterator[bool]:
     """Inside ``conn``'s transaction: when ``replacing`` (the load replaces the table, but for
-    the rows ``rows_outside`` allows) and the lock comes in time, drop the indexes of
-    ``table`` ("schema.name") for the block and build them again after it. The block writes
-    no key twice either way (no ``ON CONFLICT``: the table may have no unique index)."""
+    the rows ``rows_outside`` allows) and the lock comes in time, drop the
+    indexes of ``table`` ("schema.name") for the block and build them again after it. Yields
+    whether it did (then the table has no unique index: no ``ON CONFLICT`` inside)."""
     if not replacing or not _locked(conn, table):
-        yield
+        yield False
         return
     indexes = conn.execute(_INDEXES, {"table": table}).fetchall()
     for name, _, constraint in indexes:
@@ -71,7 +71,7 @@ def deferred(conn: psycopg.Connection, table: str, replacing: bool) -> Iterator[
             conn.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(_qualified(table), sql.Identifier(name)))
         else:
             conn.execute(sql.SQL("DROP INDEX {}").format(sql.SQL(name)))  # regclass text: quoted as needed
-    yield
+    yield True
     conn.execute(sql.SQL("SET LOCAL maintenance_work_mem = {}").format(sql.Literal(BUILD_MEMORY)))
     for _, build, _ in indexes:
         conn.execute(build)

@@ -66,8 +66,7 @@ def _look_up(lookup: Lookup, source: PostgresResource, wh: psycopg.Connection, n
 
 
 _DELETE_STAGED_DAYS = "DELETE FROM staging.{} WHERE partition_date BETWEEN %(first)s AND %(last)s"
-# After the range's days are deleted: staged rows (of other days) whose key the range stages now,
-# deleted before the insert (it has no ON CONFLICT) as facts take theirs over (facts/load.py).
+# After the range's days are deleted: staged rows (of other days) whose key the range stages now.
 _DELETE_MOVED_IN = "DELETE FROM staging.{target} s USING checked c WHERE s.{pk} = c.{pk} AND c.reject_reason IS NULL"
 _DELETE_REJECTED_DAYS = """
 DELETE FROM staging.rejected_rows
@@ -120,11 +119,11 @@ def extract(
         # Replacing every staged row (but a sliver): the table's indexes are built after it
         # (deferred_indexes.py).
         kept = rows_outside(wh, table, "partition_date", days.first, days.last) if entry.partitioned else 0
-        with deferred(wh, table, kept is not None):
+        with deferred(wh, table, kept is not None) as bare:
             if entry.partitioned:
                 wh.execute(sql.SQL(_DELETE_STAGED_DAYS).format(target), span)
                 wh.execute(_DELETE_REJECTED_DAYS, names | span)
-                if kept != 0:  # a row kept on another day whose key the range stages now moved here
+                if bare and kept:  # a row kept on another day whose key the range stages now moved here
                     wh.execute(sql.SQL(_DELETE_MOVED_IN).format(target=target, pk=sql.Identifier(spec.pk)))
             else:
                 wh.execute(sql.SQL("DELETE FROM staging.{}").format(target))
@@ -139,6 +138,11 @@ def extract(
             cols = sql.SQL(", ").join(map(sql.Identifier, (*spec.stage_columns, "etl_batch_id")))
             insert = sql.SQL("INSERT INTO staging.{target} ({cols}) SELECT s.*, %(batch)s FROM ({stage}) s").format(
                 target=target, cols=cols, stage=sql.SQL(spec.stage))
+            if not bare:  # a key staged on a day outside the range is taken over (moved)
+                insert += sql.SQL(" ON CONFLICT ({pk}) DO UPDATE SET {updates}").format(
+                    pk=sql.Identifier(spec.pk), updates=sql.SQL(", ").join(
+                        sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c))
+                        for c in (*spec.stage_columns, "etl_batch_id") if c != spec.pk))
             batch.rows_loaded = wh.execute(insert, names).rowcount
         wh.execute(sql.SQL("ANALYZE staging.{}").format(target))
         batch.succeed(wh)
